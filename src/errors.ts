@@ -1,0 +1,75 @@
+/**
+ * One error type for the whole library. Every failure a user can cause or meet
+ * carries a stable string `code` (scripts and the CLI switch on it, never on the
+ * message) and, where there was one, the underlying `cause`.
+ *
+ * The CLI maps codes to exit codes in one place (cli/exit-codes.ts); library
+ * code never calls process.exit.
+ */
+
+/** Codes of the image model and transports. */
+export type ImageErrorCode =
+  | 'INVALID_REFERENCE' // an image name that does not parse
+  | 'UNKNOWN_TRANSPORT' // `foo:` where foo is no transport we know
+  | 'IMAGE_NOT_FOUND' // no image at that reference (ref name, tag, digest)
+  | 'AMBIGUOUS_IMAGE' // oci:PATH without REF and several images in the layout
+  | 'BLOB_NOT_FOUND'
+  | 'MANIFEST_INVALID' // manifest/index/config JSON that is not what it claims
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'DIGEST_MISMATCH' // content does not hash to the digest that names it
+  | 'SIZE_MISMATCH'
+  | 'PLATFORM_NOT_FOUND'
+  | 'DESTINATION_UNSUPPORTED'; // the destination cannot hold what the copy produces
+
+/** Codes of layer encryption and key handling. */
+export type CryptoErrorCode =
+  | 'MISSING_PRIVATE_KEY' // encrypted layer, no key of a matching scheme given
+  | 'NO_SUITABLE_KEY' // keys given, none unwraps
+  | 'INVALID_KEY' // a key file that cannot be used as asked
+  | 'KEY_PASSWORD' // missing or wrong password for an encrypted private key
+  | 'INVALID_RECIPIENT' // `--encryption-key` that does not parse
+  | 'INVALID_ENCRYPTION_METADATA' // bad pubopts/privopts/annotation
+  | 'HMAC_MISMATCH' // ciphertext was changed
+  | 'PLAINTEXT_DIGEST_MISMATCH' // decrypted bytes are not what the image says they are
+  | 'DIFF_ID_MISMATCH'
+  | 'LAYER_INDEX_OUT_OF_RANGE'
+  | 'NOTHING_TO_ENCRYPT';
+
+/** Codes of network transports. */
+export type RegistryErrorCode =
+  | 'REGISTRY_ERROR' // the registry answered with an error we could not recover from
+  | 'UNAUTHORIZED' // credentials missing or wrong
+  | 'DENIED'
+  | 'TLS_ERROR'
+  | 'NETWORK_ERROR'
+  | 'TOO_MANY_REQUESTS';
+
+export type GeneralErrorCode =
+  | 'INVALID_ARGUMENT' // a flag value or option that makes no sense
+  | 'IO_ERROR'
+  | 'ABORTED'
+  | 'INTERNAL';
+
+export type ErrorCode = ImageErrorCode | CryptoErrorCode | RegistryErrorCode | GeneralErrorCode;
+
+export class ImgsealError extends Error {
+  override readonly name = 'ImgsealError';
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** True when `err` is an ImgsealError, optionally of one of `codes`. */
+export function isImgsealError(err: unknown, ...codes: ErrorCode[]): err is ImgsealError {
+  return err instanceof ImgsealError && (codes.length === 0 || codes.includes(err.code));
+}
+
+/** Wraps an unknown thrown value so callers always see an ImgsealError. */
+export function asImgsealError(err: unknown, code: ErrorCode = 'INTERNAL', context?: string): ImgsealError {
+  if (err instanceof ImgsealError) return err;
+  const msg = err instanceof Error ? err.message : String(err);
+  return new ImgsealError(code, context ? `${context}: ${msg}` : msg, { cause: err });
+}

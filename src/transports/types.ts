@@ -1,0 +1,94 @@
+/**
+ * The transport interface: how the copy pipeline reads and writes images wherever
+ * they live (OCI layout, archive, registry). A transport is a small plug-in that parses
+ * a reference and opens a source or a destination; everything else (encryption,
+ * verification, progress) is the pipeline's job and works the same for every transport.
+ */
+import type { Readable } from 'node:stream';
+import type { Digest } from '../model/digest.js';
+import type { Descriptor } from '../model/descriptor.js';
+import type { SystemContext } from './context.js';
+
+export interface Transport {
+  /** The prefix before the first colon: `oci`, `docker`, `oci-archive`, `docker-archive`. */
+  readonly name: string;
+  /** Parses what follows `name:` (for docker, what follows `docker:`, i.e. `//host/repo:tag`). */
+  parseReference(rest: string): ImageReference;
+}
+
+export interface ImageReference {
+  readonly transport: Transport;
+  /** The full user-facing name, `transport:rest`, for messages. */
+  toString(): string;
+  newImageSource(ctx: SystemContext): Promise<ImageSource>;
+  newImageDestination(ctx: SystemContext): Promise<ImageDestination>;
+}
+
+/** A manifest or index as stored: the exact bytes (their digest is the image's identity). */
+export interface ManifestBlob {
+  bytes: Buffer;
+  mediaType: string;
+  digest: Digest;
+}
+
+/**
+ * Reads one image (or index). The source does not verify digests of what it returns:
+ * the pipeline verifies every byte it uses, so that verification cannot be forgotten
+ * by one transport.
+ */
+export interface ImageSource {
+  readonly reference: ImageReference;
+  /**
+   * Without `instance`: the manifest or index the reference names.
+   * With `instance`: a manifest the top-level index refers to, by digest.
+   */
+  getManifest(instance?: Digest): Promise<ManifestBlob>;
+  /** Opens a blob as a stream; `desc.size` may be used for progress and range resumes. */
+  getBlob(desc: Descriptor, opts?: { signal?: AbortSignal }): Promise<Readable>;
+  close(): Promise<void>;
+}
+
+export interface PutBlobInfo {
+  /** When known in advance (plain copies), the destination may use it; it is verified. */
+  digest?: Digest;
+  size?: number;
+  mediaType: string;
+}
+
+export interface PutBlobResult {
+  digest: Digest;
+  size: number;
+}
+
+/**
+ * Writes one image. Call order (part of the contract):
+ *   tryReuseBlob / putBlob for every blob (any order, possibly concurrently)
+ *   → putManifest for child manifests, then for the top-level manifest or index
+ *   → commit → close.
+ * Nothing becomes visible under the reference before commit; close without commit
+ * discards everything staged, so a failed copy leaves the destination as it was.
+ */
+export interface ImageDestination {
+  readonly reference: ImageReference;
+  /** Manifest media types this destination can store; undefined = any. */
+  readonly supportedManifestMediaTypes?: readonly string[];
+  /** How many blobs may be written at once. */
+  readonly maxParallelBlobs: number;
+  /** True when the blob is already present (then it need not be written). */
+  tryReuseBlob(desc: Descriptor): Promise<boolean>;
+  /**
+   * Streams a blob in. The destination hashes what it receives; when `info.digest` is
+   * given and differs, it fails with DIGEST_MISMATCH. A stream that errors (for
+   * example because a decrypted layer failed its HMAC check at the end) leaves nothing
+   * behind: bytes become part of the image only after the stream ended cleanly.
+   */
+  putBlob(stream: Readable, info: PutBlobInfo, opts?: { signal?: AbortSignal }): Promise<PutBlobResult>;
+  /**
+   * Stores a manifest or index. `topLevel` is true for the one the reference names (it is
+   * the last manifest written); child manifests of an index are written first.
+   */
+  putManifest(blob: ManifestBlob, opts: { topLevel: boolean }): Promise<void>;
+  /** Makes the image visible under the reference (index.json, archive file, tag). */
+  commit(): Promise<void>;
+  close(): Promise<void>;
+}
