@@ -1,0 +1,103 @@
+/**
+ * Reads an image from an `oci-archive:` tar without unpacking it: the tar is indexed
+ * once (headers only), small JSON files are read whole, blobs are streamed from their
+ * byte range in the file.
+ */
+import type { Readable } from 'node:stream';
+import { ImgsealError } from '../../errors.js';
+import { parseDescriptor, REF_NAME_ANNOTATION, type Descriptor } from '../../model/descriptor.js';
+import { parseDigest, type Digest } from '../../model/digest.js';
+import { detectManifestMediaType } from '../../model/manifest.js';
+import type { ImageReference, ImageSource, ManifestBlob } from '../types.js';
+import { indexTar, type TarIndex } from './tar-index.js';
+
+/** containers/image refuses manifests above 4 MiB; so do we (they are read into memory). */
+export const MAX_MANIFEST_BYTES = 4 << 20;
+const MAX_INDEX_BYTES = 4 << 20;
+
+export async function openOciArchiveSource(ref: ImageReference & { file: string; refName: string | undefined }): Promise<ImageSource> {
+  const tar = await indexTar(ref.file);
+  const layout = tar.find('oci-layout');
+  if (!layout) throw new ImgsealError('MANIFEST_INVALID', `${ref.file} is not an OCI archive: no oci-layout file`);
+  const version = parseJsonObject(await tar.read(layout, 64 << 10), `${ref.file}: oci-layout`).imageLayoutVersion;
+  if (typeof version !== 'string') throw new ImgsealError('MANIFEST_INVALID', `${ref.file}: oci-layout has no imageLayoutVersion`);
+  const indexEntry = tar.find('index.json');
+  if (!indexEntry) throw new ImgsealError('MANIFEST_INVALID', `${ref.file} is not an OCI archive: no index.json`);
+  const index = parseJsonObject(await tar.read(indexEntry, MAX_INDEX_BYTES), `${ref.file}: index.json`);
+  if (!Array.isArray(index.manifests)) throw new ImgsealError('MANIFEST_INVALID', `${ref.file}: index.json has no manifests list`);
+  const manifests = index.manifests.map((m: unknown, i: number) => parseDescriptor(m, `${ref.file}: index.json manifests[${i}]`));
+  return new OciArchiveSource(ref, tar, chooseImage(manifests, ref.refName, ref.toString()));
+}
+
+/** REF picks by ref name; without REF, the archive must hold exactly one image. */
+export function chooseImage(manifests: Descriptor[], refName: string | undefined, where: string): Descriptor {
+  if (refName !== undefined) {
+    const found = manifests.filter((m) => m.annotations?.[REF_NAME_ANNOTATION] === refName);
+    if (found.length === 0) {
+      throw new ImgsealError('IMAGE_NOT_FOUND', `${where}: no image named "${refName}" in the archive (names: ${describeNames(manifests)})`);
+    }
+    if (found.length > 1) throw new ImgsealError('AMBIGUOUS_IMAGE', `${where}: ${found.length} images are named "${refName}"`);
+    return found[0] as Descriptor;
+  }
+  if (manifests.length === 0) throw new ImgsealError('IMAGE_NOT_FOUND', `${where}: the archive holds no image`);
+  if (manifests.length > 1) {
+    throw new ImgsealError(
+      'AMBIGUOUS_IMAGE',
+      `${where}: the archive holds ${manifests.length} images; name one as oci-archive:FILE:REF (names: ${describeNames(manifests)})`,
+    );
+  }
+  return manifests[0] as Descriptor;
+}
+
+function describeNames(manifests: Descriptor[]): string {
+  const names = manifests.map((m) => m.annotations?.[REF_NAME_ANNOTATION]).filter((n): n is string => n !== undefined);
+  return names.length ? names.join(', ') : 'none';
+}
+
+class OciArchiveSource implements ImageSource {
+  readonly reference: ImageReference;
+  private readonly tar: TarIndex;
+  private readonly top: Descriptor;
+
+  constructor(reference: ImageReference, tar: TarIndex, top: Descriptor) {
+    this.reference = reference;
+    this.tar = tar;
+    this.top = top;
+  }
+
+  async getManifest(instance?: Digest): Promise<ManifestBlob> {
+    const digest = instance ?? this.top.digest;
+    const entry = this.tar.find(blobName(digest));
+    if (!entry) throw new ImgsealError('BLOB_NOT_FOUND', `${this.reference.toString()}: manifest ${digest} is not in the archive`);
+    const bytes = await this.tar.read(entry, MAX_MANIFEST_BYTES);
+    // The index entry's type is authoritative for the top level; a child's we read from the bytes.
+    const mediaType = instance === undefined ? this.top.mediaType : detectManifestMediaType(bytes);
+    return { bytes, mediaType, digest };
+  }
+
+  async getBlob(desc: Descriptor, opts?: { signal?: AbortSignal }): Promise<Readable> {
+    const entry = this.tar.find(blobName(desc.digest));
+    if (!entry) throw new ImgsealError('BLOB_NOT_FOUND', `${this.reference.toString()}: blob ${desc.digest} is not in the archive`);
+    return this.tar.open(entry, opts?.signal);
+  }
+
+  async close(): Promise<void> {
+    // Nothing held open: each read opens (and its stream closes) its own file handle.
+  }
+}
+
+function blobName(d: Digest): string {
+  const { algorithm, hex } = parseDigest(d);
+  return `blobs/${algorithm}/${hex}`;
+}
+
+export function parseJsonObject(bytes: Buffer, what: string): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = JSON.parse(bytes.toString('utf8'));
+  } catch (err) {
+    throw new ImgsealError('MANIFEST_INVALID', `${what} is not valid JSON`, { cause: err });
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ImgsealError('MANIFEST_INVALID', `${what} is not a JSON object`);
+  return v as Record<string, unknown>;
+}

@@ -1,0 +1,126 @@
+/**
+ * The staging folder both archive destinations write into before commit. It lives next
+ * to the target file (same file system, so the final rename is atomic) and is removed on
+ * close, whether the copy committed or not.
+ *
+ * A blob is hashed while it streams to a private temp file and is moved to its
+ * content-addressed name only after the stream ended cleanly and the digest matched:
+ * a stream that fails half-way (a decryption whose HMAC fails at the end, an abort)
+ * leaves nothing behind.
+ */
+import { createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { basename, dirname, join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { ImgsealError, asImgsealError } from '../../errors.js';
+import { Digester, parseDigest, type Digest } from '../../model/digest.js';
+import type { PutBlobInfo, PutBlobResult } from '../types.js';
+import { writeTar, type TarInput } from './tar-write.js';
+
+export class BlobStage {
+  readonly dir: string;
+  private readonly target: string;
+  private readonly blobs = new Map<Digest, number>();
+  private removed = false;
+
+  private constructor(dir: string, target: string) {
+    this.dir = dir;
+    this.target = target;
+  }
+
+  /** Creates `.<name>.imgseal-XXXXXX/` beside `target`. */
+  static async create(target: string): Promise<BlobStage> {
+    const abs = resolve(target);
+    let dir: string;
+    try {
+      dir = await mkdtemp(join(dirname(abs), `.${basename(abs)}.imgseal-`));
+      await mkdir(join(dir, 'incoming'));
+    } catch (err) {
+      throw asImgsealError(err, 'IO_ERROR', `cannot create staging folder beside ${abs}`);
+    }
+    return new BlobStage(dir, abs);
+  }
+
+  /** Where a staged blob lives (content-addressed). */
+  blobPath(d: Digest): string {
+    const { algorithm, hex } = parseDigest(d);
+    return join(this.dir, 'blobs', algorithm, hex);
+  }
+
+  has(d: Digest): boolean {
+    return this.blobs.has(d);
+  }
+
+  size(d: Digest): number | undefined {
+    return this.blobs.get(d);
+  }
+
+  /** Every staged blob, sorted by digest (archives list them in a stable order). */
+  digests(): Digest[] {
+    return [...this.blobs.keys()].sort();
+  }
+
+  async putBlob(stream: Readable, info: PutBlobInfo, signal?: AbortSignal): Promise<PutBlobResult> {
+    const digester = new Digester(info.digest ? parseDigest(info.digest).algorithm : 'sha256');
+    const tmp = join(this.dir, 'incoming', randomUUID());
+    try {
+      await pipeline(
+        stream,
+        async function* hash(source: AsyncIterable<Buffer>) {
+          for await (const chunk of source) {
+            digester.update(chunk);
+            yield chunk;
+          }
+        },
+        createWriteStream(tmp, { flags: 'wx' }),
+        signal ? { signal } : {},
+      );
+      const digest = digester.digest();
+      if (info.digest && digest !== info.digest) {
+        throw new ImgsealError('DIGEST_MISMATCH', `blob digest mismatch: expected ${info.digest}, got ${digest}`);
+      }
+      if (info.size !== undefined && info.size >= 0 && info.size !== digester.size) {
+        throw new ImgsealError('SIZE_MISMATCH', `blob ${digest}: expected ${info.size} bytes, got ${digester.size}`);
+      }
+      const final = this.blobPath(digest);
+      await mkdir(dirname(final), { recursive: true });
+      await rename(tmp, final);
+      this.blobs.set(digest, digester.size);
+      return { digest, size: digester.size };
+    } catch (err) {
+      await rm(tmp, { force: true });
+      if (signal?.aborted) throw new ImgsealError('ABORTED', 'blob upload aborted', { cause: err });
+      throw asImgsealError(err, 'IO_ERROR', 'writing blob to archive staging');
+    }
+  }
+
+  /** Stores small data (a manifest) as a blob under the digest the caller computed. */
+  async putBytes(bytes: Buffer, d: Digest): Promise<void> {
+    await this.putBlob(Readable.from([bytes]), { digest: d, size: bytes.length, mediaType: '' });
+  }
+
+  /**
+   * Writes the archive into the staging folder, then renames it over the target: readers
+   * see the old file or the complete new one, never a partial archive.
+   */
+  async commitArchive(entries: readonly TarInput[]): Promise<void> {
+    const tmp = join(this.dir, 'archive.tar');
+    try {
+      await writeTar(tmp, entries);
+      if ((await stat(this.target).catch(() => undefined))?.isDirectory()) {
+        throw new ImgsealError('IO_ERROR', `${this.target} is a directory, cannot replace it with an archive`);
+      }
+      await rename(tmp, this.target);
+    } catch (err) {
+      throw asImgsealError(err, 'IO_ERROR', `writing archive ${this.target}`);
+    }
+  }
+
+  async remove(): Promise<void> {
+    if (this.removed) return;
+    this.removed = true;
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
