@@ -1,0 +1,134 @@
+/**
+ * The one layer cipher ocicrypt defines, `AES_256_CTR_HMAC_SHA256` (spec §3):
+ * AES-256-CTR with the 16-byte nonce as the whole initial counter block, then
+ * HMAC-SHA256 over the ciphertext, keyed with the same 32-byte key.
+ *
+ * Both directions are Transforms that hand each chunk to OpenSSL once for the
+ * cipher and once for the HMAC and nothing else: this is the hot path of every
+ * encrypted copy, so no copying, no re-chunking, no buffering of whole blobs.
+ */
+import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Cipher, Decipher, Hmac } from 'node:crypto';
+import { Transform, type TransformCallback, type TransformOptions } from 'node:stream';
+import { ImgsealError } from '../../errors.js';
+
+export const LAYER_CIPHER = 'AES_256_CTR_HMAC_SHA256';
+export const SYMKEY_LENGTH = 32;
+export const NONCE_LENGTH = 16;
+export const HMAC_LENGTH = 32;
+
+/** Fresh per-layer secrets. Never reuse them for a second encryption (CTR). */
+export interface LayerSecrets {
+  symkey: Buffer;
+  nonce: Buffer;
+}
+
+export function newLayerSecrets(): LayerSecrets {
+  return { symkey: randomBytes(SYMKEY_LENGTH), nonce: randomBytes(NONCE_LENGTH) };
+}
+
+/** What a decryption needs; usually from resolveLayerCipherParams() in options.ts. */
+export interface LayerCipherParams extends LayerSecrets {
+  /** The HMAC recorded in the public options. */
+  hmac: Buffer;
+}
+
+function checkSecrets(s: LayerSecrets): void {
+  if (s.symkey.length !== SYMKEY_LENGTH) {
+    throw new ImgsealError('INVALID_ENCRYPTION_METADATA', `invalid key length of ${s.symkey.length} bytes; need ${SYMKEY_LENGTH} bytes`);
+  }
+  if (s.nonce.length !== NONCE_LENGTH) {
+    throw new ImgsealError('INVALID_ENCRYPTION_METADATA', `invalid nonce length of ${s.nonce.length} bytes; need ${NONCE_LENGTH} bytes`);
+  }
+}
+
+/**
+ * Plaintext in, ciphertext out. `hmac` is set once the writable side has
+ * finished (it is available in 'finish' and 'end' handlers and after
+ * `stream/promises.pipeline` resolves).
+ */
+export class LayerEncryptor extends Transform {
+  private readonly cipher: Cipher;
+  private readonly mac: Hmac;
+  private result: Buffer | undefined;
+
+  constructor(secrets: LayerSecrets, options?: TransformOptions) {
+    super(options);
+    checkSecrets(secrets);
+    this.cipher = createCipheriv('aes-256-ctr', secrets.symkey, secrets.nonce);
+    this.mac = createHmac('sha256', secrets.symkey);
+  }
+
+  /** HMAC-SHA256 of the ciphertext; throws if read before the stream finished. */
+  get hmac(): Buffer {
+    if (!this.result) throw new ImgsealError('INTERNAL', 'layer HMAC read before the encryption stream finished');
+    return this.result;
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    const out = this.cipher.update(chunk);
+    this.mac.update(out);
+    cb(null, out);
+  }
+
+  override _flush(cb: TransformCallback): void {
+    // CTR is a stream mode: final() yields nothing, but it releases OpenSSL state.
+    const tail = this.cipher.final();
+    if (tail.length > 0) {
+      this.mac.update(tail);
+      this.push(tail);
+    }
+    this.result = this.mac.digest();
+    cb();
+  }
+}
+
+/**
+ * Ciphertext in, plaintext out; fails the stream with HMAC_MISMATCH at the end
+ * when the ciphertext does not match the recorded HMAC.
+ *
+ * Like Go, plaintext is released before the verdict (holding back a whole
+ * layer would cost memory proportional to the layer). The error is raised in
+ * _flush, i.e. before the readable side ends, so a consumer in a pipeline sees
+ * the error instead of 'end' and must discard what it staged — destinations do
+ * exactly that (they commit only after a successful end).
+ */
+export class LayerDecryptor extends Transform {
+  private readonly decipher: Decipher;
+  private readonly mac: Hmac;
+  private readonly expected: Buffer;
+
+  constructor(params: LayerCipherParams, options?: TransformOptions) {
+    super(options);
+    checkSecrets(params);
+    if (params.hmac.length === 0) {
+      throw new ImgsealError('INVALID_ENCRYPTION_METADATA', 'HMAC is not provided for decryption process');
+    }
+    this.decipher = createDecipheriv('aes-256-ctr', params.symkey, params.nonce);
+    this.mac = createHmac('sha256', params.symkey);
+    this.expected = params.hmac;
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.mac.update(chunk);
+    cb(null, this.decipher.update(chunk));
+  }
+
+  override _flush(cb: TransformCallback): void {
+    const tail = this.decipher.final();
+    if (tail.length > 0) this.push(tail);
+    const actual = this.mac.digest();
+    if (actual.length !== this.expected.length || !timingSafeEqual(actual, this.expected)) {
+      // Only the expected (public) value is named: echoing the computed HMAC of
+      // tampered ciphertext would hand an attacker a valid MAC for it.
+      cb(
+        new ImgsealError(
+          'HMAC_MISMATCH',
+          `could not properly decrypt byte stream; HMAC mismatch (expected ${this.expected.toString('hex')}): the layer was modified or does not belong to these encryption options`,
+        ),
+      );
+      return;
+    }
+    cb();
+  }
+}
