@@ -5,7 +5,7 @@
  * (PKCS#7, OpenPGP, PKCS#11, key provider) means adding a folder that implements
  * KeyWrapper; nothing else changes.
  */
-import type { KeyObject } from 'node:crypto';
+import type { KeyObject, X509Certificate } from 'node:crypto';
 
 /** A recipient given with `--encryption-key SCHEME:VALUE`, already loaded. */
 export interface Recipient {
@@ -16,6 +16,8 @@ export interface Recipient {
   publicKey?: KeyObject;
   jwkAlg?: string;
   jwkKid?: string;
+  /** RFC 7638 SHA-256 JWK thumbprint (base64url) of publicKey; jwe writes it as `kid`. */
+  fingerprint?: string;
 }
 
 /** Private key material given with `--decryption-key FILE[:PASSWORD]`, already loaded. */
@@ -24,6 +26,10 @@ export interface DecryptionKey {
   source: string;
   /** An asymmetric private key (RSA or EC), usable by JWE, PKCS#7, PKCS#11-in-software. */
   privateKey?: KeyObject;
+  /** X.509 certificates from the file (PKCS#7 needs the recipient certificate next to the key). */
+  certificates?: X509Certificate[];
+  /** A binary OpenPGP secret keyring (`gpg --export-secret-keys`), for the pgp scheme. */
+  openpgpSecretKeys?: Uint8Array;
 }
 
 export interface KeyWrapper {

@@ -1,0 +1,59 @@
+/**
+ * Unwrapping a JWE annotation entry with whatever private keys we have. Accepts
+ * what ocicrypt accepts: flattened or general JSON, alg ∈ JWE_KEY_ALGORITHMS,
+ * any RFC 7518 enc; tolerates go-jose's duplicated top-level `encrypted_key`
+ * in general JSON.
+ */
+import { flattenedDecrypt, generalDecrypt, type FlattenedJWE, type GeneralJWE } from 'jose';
+import { ImgsealError } from '../../../errors.js';
+import type { DecryptionKey } from '../types.js';
+import { JWE_CONTENT_ENCRYPTIONS, JWE_KEY_ALGORITHMS, jweKeyFamily } from './algorithms.js';
+
+const OPTIONS = { keyManagementAlgorithms: [...JWE_KEY_ALGORITHMS], contentEncryptionAlgorithms: [...JWE_CONTENT_ENCRYPTIONS] };
+
+/** Parses a JWE JSON serialization; throws INVALID_ENCRYPTION_METADATA when it is none. */
+export function parseJweJson(entry: Uint8Array): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = JSON.parse(Buffer.from(entry).toString('utf8'));
+  } catch {
+    throw new ImgsealError('INVALID_ENCRYPTION_METADATA', 'JWE annotation entry is not JSON (compact serialization is not used by ocicrypt)');
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || typeof (v as Record<string, unknown>).ciphertext !== 'string') {
+    throw new ImgsealError('INVALID_ENCRYPTION_METADATA', 'JWE annotation entry is not a JWE JSON serialization');
+  }
+  return v as Record<string, unknown>;
+}
+
+/**
+ * Returns the plaintext for the first key that decrypts, undefined when none
+ * does. A structurally broken JWE throws (callers collect that and go on to
+ * the next entry, as Go does).
+ */
+export async function unwrapJwe(entry: Uint8Array, keys: readonly DecryptionKey[]): Promise<Uint8Array | undefined> {
+  const jwe = parseJweJson(entry);
+  let decrypt: (key: NonNullable<DecryptionKey['privateKey']>) => Promise<Uint8Array>;
+  if (Array.isArray(jwe.recipients)) {
+    // Go ignores the top-level encrypted_key/header when recipients exist; jose
+    // does too today, but stripping them keeps that independent of its version.
+    const { encrypted_key: _k, header: _h, ...general } = jwe;
+    decrypt = async (key) => (await generalDecrypt(general as unknown as GeneralJWE, key, OPTIONS)).plaintext;
+  } else {
+    decrypt = async (key) => (await flattenedDecrypt(jwe as unknown as FlattenedJWE, key, OPTIONS)).plaintext;
+  }
+  let lastStructural: Error | undefined;
+  for (const k of keys) {
+    if (!k.privateKey || !jweKeyFamily(k.privateKey)) continue;
+    try {
+      return await decrypt(k.privateKey);
+    } catch (err) {
+      // "This key does not fit" is the normal case; remember only errors that
+      // say the JWE itself is malformed so they are not lost.
+      if ((err as { code?: string }).code === 'ERR_JWE_INVALID') lastStructural = err as Error;
+    }
+  }
+  if (lastStructural) {
+    throw new ImgsealError('INVALID_ENCRYPTION_METADATA', `invalid JWE annotation entry: ${lastStructural.message}`, { cause: lastStructural });
+  }
+  return undefined;
+}

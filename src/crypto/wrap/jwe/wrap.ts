@@ -1,0 +1,57 @@
+/**
+ * Wrapping private options into one JWE for all JWE recipients (spec §5.1),
+ * shaped like go-jose's output so every ocicrypt consumer reads it:
+ * one recipient → flattened JSON with alg/enc/(epk)/kid in the protected
+ * header; several → general JSON, protected header `{"enc":"A256GCM"}`,
+ * per-recipient alg/(epk)/kid in `header`. We do not add go-jose's duplicated
+ * top-level `encrypted_key` (parsers ignore it; it is not standard JWE).
+ *
+ * `kid` is the recipient key's RFC 7638 thumbprint (not a JWK's own kid) so that
+ * layerinfo shows the same fingerprint `imgseal keygen` printed.
+ */
+import { FlattenedEncrypt, GeneralEncrypt } from 'jose';
+import { ImgsealError } from '../../../errors.js';
+import { publicKeyFingerprint } from '../../keys/fingerprint.js';
+import type { Recipient } from '../types.js';
+import { JWE_ENC, jweAlgorithmFor } from './algorithms.js';
+
+interface Prepared {
+  recipient: Recipient;
+  alg: string;
+  kid: string;
+}
+
+async function prepare(r: Recipient): Promise<Prepared> {
+  if (r.scheme !== 'jwe' || !r.publicKey) {
+    throw new ImgsealError('INVALID_RECIPIENT', `${r.source}: not a JWE recipient with a public key`);
+  }
+  return { recipient: r, alg: jweAlgorithmFor(r.publicKey, r.jwkAlg), kid: r.fingerprint ?? (await publicKeyFingerprint(r.publicKey)) };
+}
+
+/** go-jose's member order, so our annotations look like skopeo's. */
+function ordered(jwe: Record<string, unknown>): Record<string, unknown> {
+  const order = ['protected', 'unprotected', 'header', 'recipients', 'encrypted_key', 'aad', 'iv', 'ciphertext', 'tag'];
+  const out: Record<string, unknown> = {};
+  for (const k of order) if (jwe[k] !== undefined) out[k] = jwe[k];
+  for (const [k, v] of Object.entries(jwe)) if (!(k in out)) out[k] = v;
+  return out;
+}
+
+export async function wrapJwe(privateOptions: Uint8Array, recipients: readonly Recipient[]): Promise<Uint8Array> {
+  if (recipients.length === 0) throw new ImgsealError('INTERNAL', 'JWE wrap called without recipients');
+  const prepared = await Promise.all(recipients.map(prepare));
+  let jwe: Record<string, unknown>;
+  try {
+    const only = prepared.length === 1 ? prepared[0] : undefined;
+    if (only) {
+      jwe = { ...(await new FlattenedEncrypt(privateOptions).setProtectedHeader({ alg: only.alg, enc: JWE_ENC, kid: only.kid }).encrypt(only.recipient.publicKey as NonNullable<Recipient['publicKey']>)) };
+    } else {
+      const enc = new GeneralEncrypt(privateOptions).setProtectedHeader({ enc: JWE_ENC });
+      for (const p of prepared) enc.addRecipient(p.recipient.publicKey as NonNullable<Recipient['publicKey']>).setUnprotectedHeader({ alg: p.alg, kid: p.kid });
+      jwe = { ...(await enc.encrypt()) };
+    }
+  } catch (err) {
+    throw new ImgsealError('INVALID_RECIPIENT', `JWE encryption failed: ${(err as Error).message}`, { cause: err });
+  }
+  return Buffer.from(JSON.stringify(ordered(jwe)), 'utf8');
+}
