@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+/**
+ * The imgseal command line: every command is flags → one library call. Errors become
+ * one line on stderr and a non-zero exit here, and only here.
+ */
+import { Command, CommanderError } from 'commander';
+import { registerCopy } from './commands/copy.js';
+import { registerEncryptDecrypt } from './commands/encrypt-decrypt.js';
+import { registerInspect } from './commands/inspect.js';
+import { registerKeygen } from './commands/keygen.js';
+import { registerLayerinfo } from './commands/layerinfo.js';
+import { errorLine, exitCodeFor } from './exit-codes.js';
+import { VERSION } from '../version.js';
+
+export function buildProgram(): Command {
+  const program = new Command('imgseal')
+    .description('Encrypt, decrypt, inspect and move OCI container images (ocicrypt-compatible).')
+    .version(VERSION)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerCopy(program);
+  registerEncryptDecrypt(program);
+  registerLayerinfo(program);
+  registerInspect(program);
+  registerKeygen(program);
+  for (const cmd of program.commands) cmd.exitOverride();
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // commander has already printed its message (usage errors) or the help/version text.
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    process.stderr.write(`imgseal: ${errorLine(err)}\n`);
+    if (process.env.IMGSEAL_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    return exitCodeFor(err);
+  }
+}
+
+main(process.argv).then((code) => {
+  process.exitCode = code;
+});

@@ -1,0 +1,104 @@
+/**
+ * copyImage: the one pipeline. Whatever the transports, an image is read from a
+ * source, its blobs pass through the steps the options ask for (verify, decrypt,
+ * encrypt, progress), and the destination receives blobs, then manifests, then a
+ * commit. Any failure before commit leaves the destination as it was.
+ */
+import { ImgsealError } from '../errors.js';
+import { canonicalDescriptor, type Descriptor } from '../model/descriptor.js';
+import { sha256Digest } from '../model/digest.js';
+import { parseManifest, serializeManifest, type ImageIndex } from '../model/manifest.js';
+import { MediaType } from '../model/media-types.js';
+import { formatPlatform, hostPlatform, platformMatches, type Platform } from '../model/platform.js';
+import type { ImageReference, ManifestBlob } from '../transports/types.js';
+import { copyInstance, type CopyContext } from './copy-instance.js';
+import { concurrencyLimit } from './limit.js';
+import type { CopyOptions, CopyResult } from './options.js';
+
+export async function copyImage(source: ImageReference, destination: ImageReference, opts: CopyOptions = {}): Promise<CopyResult> {
+  validateOptions(opts);
+  const src = await source.newImageSource(opts.sourceContext ?? {});
+  try {
+    const top = await src.getManifest();
+    const parsed = parseManifest(top.bytes, top.mediaType);
+    const dest = await destination.newImageDestination(opts.destinationContext ?? {});
+    try {
+      const ctx: CopyContext = {
+        src,
+        dest,
+        opts,
+        limit: concurrencyLimit(Math.max(1, opts.jobs ?? Math.min(6, dest.maxParallelBlobs))),
+        blobCache: new Map(),
+        layersOut: [],
+      };
+      let written: ManifestBlob;
+      if (parsed.kind === 'manifest') {
+        written = (await copyInstance(ctx, top, { process: true, topLevel: true })).blob;
+      } else {
+        written = await copyIndex(ctx, top, parsed.index);
+      }
+      await dest.commit();
+      ctx.layersOut.sort((a, b) => (a.platform ?? '').localeCompare(b.platform ?? '') || a.index - b.index);
+      return { digest: written.digest, mediaType: written.mediaType, layers: ctx.layersOut };
+    } finally {
+      await dest.close();
+    }
+  } finally {
+    await src.close();
+  }
+}
+
+function validateOptions(opts: CopyOptions): void {
+  if (opts.encrypt && opts.decrypt) {
+    throw new ImgsealError('INVALID_ARGUMENT', 'encryption and decryption cannot be combined in one copy');
+  }
+  if (opts.encrypt && opts.encrypt.recipients.length === 0) {
+    throw new ImgsealError('INVALID_ARGUMENT', 'no recipients given -- nothing to encrypt to');
+  }
+}
+
+/** Which images of an index are copied, and which of those the crypto options apply to. */
+function chooseInstances(index: ImageIndex, opts: CopyOptions): { keep: Descriptor[]; process: Set<Descriptor> } {
+  const wanted: Platform[] = opts.platforms?.length ? opts.platforms : [opts.sourceContext?.platform ?? hostPlatform()];
+  const matching = index.manifests.filter((m) => wanted.some((p) => platformMatches(p, m.platform)));
+  if (opts.allPlatforms) {
+    return { keep: index.manifests, process: new Set(opts.platforms?.length ? matching : index.manifests) };
+  }
+  if (matching.length === 0) {
+    const have = index.manifests.map((m) => formatPlatform(m.platform) || m.digest).join(', ');
+    throw new ImgsealError('PLATFORM_NOT_FOUND', `no image for platform ${wanted.map(formatPlatform).join(', ')} in the index (it has: ${have}); use --platform or --all`);
+  }
+  // One image per requested platform: the first match, as containerd's matcher does.
+  const keep = wanted.map((p) => matching.find((m) => platformMatches(p, m.platform))).filter((m): m is Descriptor => !!m);
+  return { keep: [...new Set(keep)], process: new Set(keep) };
+}
+
+async function copyIndex(ctx: CopyContext, top: ManifestBlob, index: ImageIndex): Promise<ManifestBlob> {
+  const { keep, process } = chooseInstances(index, ctx.opts);
+  // A single image chosen without --all becomes a plain image at the destination, as with skopeo.
+  if (!ctx.opts.allPlatforms && keep.length === 1) {
+    const d = keep[0] as Descriptor;
+    const child = await ctx.src.getManifest(d.digest);
+    return (await copyInstance(ctx, { ...child, mediaType: d.mediaType }, { process: true, platform: d.platform, topLevel: true })).blob;
+  }
+  const results = await Promise.all(
+    keep.map(async (d) => {
+      const child = await ctx.src.getManifest(d.digest);
+      const r = await copyInstance(ctx, { ...child, mediaType: d.mediaType }, { process: process.has(d), platform: d.platform, topLevel: false });
+      return { d, r };
+    }),
+  );
+  const changed = keep.length !== index.manifests.length || results.some(({ r }) => r.changed);
+  if (!changed) {
+    await ctx.dest.putManifest(top, { topLevel: true });
+    return top;
+  }
+  const anyOci = results.some(({ r }) => r.changed && r.blob.mediaType === MediaType.ociManifest);
+  const out: ImageIndex = { ...index, manifests: results.map(({ d, r }) => canonicalDescriptor({ ...d, mediaType: r.blob.mediaType, digest: r.blob.digest, size: r.blob.bytes.length })) };
+  // A Docker manifest list cannot point at OCI manifests: it becomes an OCI index.
+  if (anyOci && out.mediaType === MediaType.dockerManifestList) out.mediaType = MediaType.ociIndex;
+  const bytes = serializeManifest(out);
+  const blob: ManifestBlob = { bytes, mediaType: out.mediaType ?? top.mediaType, digest: sha256Digest(bytes) };
+  await ctx.dest.putManifest(blob, { topLevel: true });
+  return blob;
+}

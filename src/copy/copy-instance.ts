@@ -1,0 +1,153 @@
+/**
+ * Copying one image (one manifest): config, then every layer through its steps (in
+ * parallel, bounded), then the rewritten manifest. Shared by single images and by
+ * each image of an index.
+ */
+import { ImgsealError } from '../errors.js';
+import { canonicalDescriptor, type Descriptor } from '../model/descriptor.js';
+import { sha256Digest, verifyDigest } from '../model/digest.js';
+import { parseImageConfig, type ImageConfig } from '../model/config.js';
+import { parseManifest, serializeManifest, type ImageManifest } from '../model/manifest.js';
+import { decryptedMediaType, encryptedMediaType, layerCompression, MediaType, ociLayerMediaType } from '../model/media-types.js';
+import { formatPlatform, type Platform } from '../model/platform.js';
+import { streamToBuffer } from '../util/streams.js';
+import type { ImageDestination, ImageSource, ManifestBlob } from '../transports/types.js';
+import { transferBlob } from './copy-blob.js';
+import { planLayers, type LayerAction } from './layer-plan.js';
+import type { CopiedLayer, CopyOptions } from './options.js';
+import { silentProgress } from './progress.js';
+import { encryptionStep } from './steps/encrypt.js';
+import { decryptionSteps, unwrapLayerKey, type UnwrappedLayer } from './steps/decrypt.js';
+import { withoutEncryptionAnnotations as removeEncryptionAnnotations } from '../crypto/annotations.js';
+
+export interface CopyContext {
+  src: ImageSource;
+  dest: ImageDestination;
+  opts: CopyOptions;
+  limit: <T>(task: () => Promise<T>) => Promise<T>;
+  /** Layers shared by several images of an index are processed once (same ciphertext everywhere). */
+  blobCache: Map<string, Promise<Descriptor>>;
+  layersOut: CopiedLayer[];
+}
+
+export interface InstanceResult {
+  blob: ManifestBlob;
+  changed: boolean;
+}
+
+export async function copyInstance(
+  ctx: CopyContext,
+  source: ManifestBlob,
+  opts: { process: boolean; platform?: Platform; topLevel: boolean },
+): Promise<InstanceResult> {
+  const parsed = parseManifest(source.bytes, source.mediaType);
+  if (parsed.kind !== 'manifest') throw new ImgsealError('UNSUPPORTED_MEDIA_TYPE', `${source.digest}: nested indexes are not supported`);
+  const manifest = parsed.manifest;
+  const platformName = formatPlatform(opts.platform);
+  const what = `image ${platformName || source.digest.slice(0, 19)}`;
+  const { encrypt, decrypt, warn } = ctx.opts;
+  const actions = planLayers({ layers: manifest.layers, process: opts.process, encrypt, decrypt: !!decrypt, warn, what });
+  const encrypting = actions.includes('encrypt');
+  const decrypting = actions.includes('decrypt');
+
+  if (encrypting && ctx.dest.supportedManifestMediaTypes && !ctx.dest.supportedManifestMediaTypes.includes(MediaType.ociManifest)) {
+    throw new ImgsealError('DESTINATION_UNSUPPORTED', `encryption required by the options, but ${ctx.dest.reference.toString()} does not support encryption (it cannot store OCI manifests)`);
+  }
+
+  // The config: verified, copied as is (never encrypted), and read when decrypting for diff_ids.
+  const configBytes = await streamToBuffer(await ctx.src.getBlob(manifest.config), manifest.config.size);
+  verifyDigest(configBytes, manifest.config.digest, `${what} config`);
+  const config: ImageConfig | undefined = decrypting ? parseImageConfig(configBytes) : undefined;
+  if (!(await ctx.dest.tryReuseBlob(manifest.config))) {
+    const { Readable } = await import('node:stream');
+    await ctx.dest.putBlob(Readable.from([configBytes]), { digest: manifest.config.digest, size: manifest.config.size, mediaType: manifest.config.mediaType });
+  }
+
+  // Unwrap every layer key before any data moves: a missing key fails the copy at once.
+  const unwrapped = new Map<number, UnwrappedLayer>();
+  for (const [i, action] of actions.entries()) {
+    if (action !== 'decrypt') continue;
+    const layer = manifest.layers[i] as Descriptor;
+    unwrapped.set(i, await unwrapLayerKey(layer, decrypt?.keys ?? [], `decrypting layer ${layer.digest}`));
+  }
+
+  const newLayers = await Promise.all(
+    manifest.layers.map((layer, i) => {
+      const action = actions[i] as LayerAction;
+      const key = `${action}:${layer.digest}`;
+      let pending = ctx.blobCache.get(key);
+      if (!pending) {
+        pending = ctx.limit(() => moveLayer(ctx, layer, i, action, unwrapped.get(i), config, what));
+        ctx.blobCache.set(key, pending);
+      }
+      return pending.then((d) => {
+        ctx.layersOut.push({ platform: platformName || undefined, index: i, action, sourceDigest: layer.digest, digest: d.digest, size: d.size, mediaType: d.mediaType });
+        return d;
+      });
+    }),
+  );
+
+  const changed = encrypting || decrypting;
+  if (!changed) {
+    await ctx.dest.putManifest(source, { topLevel: opts.topLevel });
+    return { blob: source, changed: false };
+  }
+  const out: ImageManifest = encrypting ? toOciManifest(manifest) : { ...manifest };
+  out.layers = newLayers.map(canonicalDescriptor);
+  if (decrypting && !encrypting && out.mediaType === undefined && manifest.mediaType === undefined) delete out.mediaType;
+  const bytes = serializeManifest(out);
+  const blob: ManifestBlob = { bytes, mediaType: out.mediaType ?? source.mediaType, digest: sha256Digest(bytes) };
+  await ctx.dest.putManifest(blob, { topLevel: opts.topLevel });
+  return { blob, changed: true };
+}
+
+async function moveLayer(
+  ctx: CopyContext,
+  layer: Descriptor,
+  index: number,
+  action: LayerAction,
+  unwrapped: UnwrappedLayer | undefined,
+  config: ImageConfig | undefined,
+  what: string,
+): Promise<Descriptor> {
+  const progress = ctx.opts.progress ?? silentProgress;
+  const label = `${what} layer ${index} (${layer.digest})`;
+  if (action === 'copy') {
+    if (await ctx.dest.tryReuseBlob(layer)) {
+      progress.blobDone(layer, 'reuse');
+      return layer;
+    }
+    const r = await transferBlob({ src: ctx.src, dest: ctx.dest, desc: layer, steps: [], info: { digest: layer.digest, size: layer.size, mediaType: layer.mediaType }, action, progress, what: label, signal: ctx.opts.signal });
+    return { ...layer, digest: r.digest, size: r.size };
+  }
+  if (action === 'encrypt') {
+    const step = encryptionStep(ctx.opts.encrypt?.recipients ?? [], layer.digest);
+    const mediaType = encryptedMediaType(layer.mediaType);
+    const r = await transferBlob({ src: ctx.src, dest: ctx.dest, desc: layer, steps: [step.transform], info: { mediaType }, action, progress, what: label, signal: ctx.opts.signal });
+    const annotations = { ...withoutEncryption(layer.annotations), ...(await step.annotations()) };
+    return { ...layer, mediaType, digest: r.digest, size: r.size, annotations };
+  }
+  if (!unwrapped) throw new ImgsealError('INTERNAL', `${label}: no unwrapped key`);
+  const mediaType = decryptedMediaType(layer.mediaType);
+  const diffId = config?.rootfs?.diff_ids?.[index];
+  const steps = decryptionSteps(unwrapped, { diffId, compression: layerCompression(ociLayerMediaType(mediaType)), what: label, warn: ctx.opts.warn });
+  const r = await transferBlob({ src: ctx.src, dest: ctx.dest, desc: layer, steps, info: { mediaType }, action, progress, what: label, signal: ctx.opts.signal });
+  const out: Descriptor = { ...layer, mediaType, digest: r.digest, size: r.size };
+  const annotations = removeEncryptionAnnotations(layer.annotations);
+  if (annotations) out.annotations = annotations;
+  else delete out.annotations;
+  return out;
+}
+
+function withoutEncryption(a: Record<string, string> | undefined): Record<string, string> {
+  return removeEncryptionAnnotations(a) ?? {};
+}
+
+/** Docker schema2 → OCI, as containers/image converts before encrypting (spec §2.2). */
+function toOciManifest(m: ImageManifest): ImageManifest {
+  if (m.mediaType === MediaType.ociManifest || (m.mediaType === undefined && !String(m.config.mediaType).startsWith('application/vnd.docker'))) {
+    return { ...m, mediaType: MediaType.ociManifest };
+  }
+  const config = { ...m.config, mediaType: m.config.mediaType === MediaType.dockerConfig ? MediaType.ociConfig : m.config.mediaType };
+  return { ...m, mediaType: MediaType.ociManifest, config, layers: m.layers.map((l) => ({ ...l, mediaType: ociLayerMediaType(l.mediaType) })) };
+}

@@ -1,0 +1,18 @@
+/** Step: report bytes read from the source to the progress sink, without touching them. */
+import { Transform, type TransformCallback } from 'node:stream';
+import type { Descriptor } from '../../model/descriptor.js';
+import type { ProgressSink } from '../progress.js';
+
+export class ProgressStep extends Transform {
+  constructor(
+    private readonly sink: ProgressSink,
+    private readonly desc: Descriptor,
+  ) {
+    super({ highWaterMark: 1 << 20 });
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.sink.blobProgress(this.desc, chunk.length);
+    cb(null, chunk);
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * Step: verify decrypted bytes before they can be released. Two checks, both decided
+ * in _flush, i.e. before the destination sees the end of the stream:
+ * - the plaintext blob digest against the digest recorded in the private options
+ *   (ocicrypt's `digest`, which only ctr-enc checks);
+ * - for tar, tar+gzip and tar+zstd layers, the digest of the uncompressed tar against
+ *   the image config's `rootfs.diff_ids` entry for this layer.
+ * containers/image records the *source* blob digest in the private options when it
+ * recompresses during the copy (vector `zstd-recompressed`), so a private-options
+ * mismatch is accepted only when the diff_id check proved the plaintext right.
+ */
+import { createGunzip, type Gunzip } from 'node:zlib';
+import { Transform, type TransformCallback } from 'node:stream';
+import { Decompress as ZstdDecompress } from 'fzstd';
+import { ImgsealError } from '../../errors.js';
+import { Digester, type Digest } from '../../model/digest.js';
+import type { LayerCompression } from '../../model/media-types.js';
+
+export interface PlaintextExpectations {
+  /** `digest` from the private options ("" when the encryptor had none). */
+  privateOptionsDigest?: string;
+  /** The config's diff_id for this layer, when the config has one. */
+  diffId?: Digest;
+  compression: LayerCompression;
+  /** Names the layer in messages. */
+  what: string;
+  /** Told when a private-options mismatch was accepted because the diff_id matched. */
+  warn?: (message: string) => void;
+}
+
+export class PlaintextVerifier extends Transform {
+  private readonly blob = new Digester();
+  private readonly tar = new Digester();
+  private readonly gunzip: Gunzip | undefined;
+  private readonly zstd: ZstdDecompress | undefined;
+  private gunzipDone: Promise<void> | undefined;
+  private sideError: unknown;
+
+  constructor(private readonly expect: PlaintextExpectations) {
+    super({ highWaterMark: 1 << 20 });
+    if (!expect.diffId) return;
+    if (expect.compression === 'gzip') {
+      this.gunzip = createGunzip();
+      this.gunzip.on('data', (d: Buffer) => this.tar.update(d));
+      this.gunzipDone = new Promise((resolve) => {
+        this.gunzip?.on('end', resolve);
+        this.gunzip?.on('error', (err) => {
+          this.sideError = err;
+          resolve();
+        });
+      });
+    } else if (expect.compression === 'zstd') {
+      this.zstd = new ZstdDecompress((chunk) => this.tar.update(chunk));
+    }
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.blob.update(chunk);
+    if (this.zstd && this.sideError === undefined) {
+      try {
+        this.zstd.push(chunk);
+      } catch (err) {
+        this.sideError = err;
+      }
+    }
+    if (this.gunzip && this.sideError === undefined && !this.gunzip.write(chunk)) {
+      this.gunzip.once('drain', () => cb(null, chunk));
+      return;
+    }
+    cb(null, chunk);
+  }
+
+  override _flush(cb: TransformCallback): void {
+    void this.finish().then(() => cb(), cb);
+  }
+
+  private async finish(): Promise<void> {
+    const { what, diffId, privateOptionsDigest } = this.expect;
+    if (this.gunzip) {
+      this.gunzip.end();
+      await this.gunzipDone;
+    }
+    if (this.zstd && this.sideError === undefined) {
+      try {
+        this.zstd.push(new Uint8Array(0), true);
+      } catch (err) {
+        this.sideError = err;
+      }
+    }
+    const blobDigest = this.blob.digest();
+    let diffIdVerified = false;
+    if (diffId && this.expect.compression !== 'unknown') {
+      if (this.sideError !== undefined) {
+        throw new ImgsealError('DIFF_ID_MISMATCH', `${what}: decrypted layer does not decompress (${(this.sideError as Error).message ?? this.sideError})`);
+      }
+      // An uncompressed layer is its own tar: one hash pass serves both checks.
+      const actual = this.expect.compression === 'none' ? blobDigest : this.tar.digest();
+      if (actual !== diffId) {
+        throw new ImgsealError('DIFF_ID_MISMATCH', `${what}: decrypted layer's uncompressed digest ${actual} is not the config's diff_id ${diffId}`);
+      }
+      diffIdVerified = true;
+    }
+    if (privateOptionsDigest && privateOptionsDigest !== blobDigest) {
+      if (!diffIdVerified) {
+        throw new ImgsealError('PLAINTEXT_DIGEST_MISMATCH', `${what}: decrypted blob is ${blobDigest}, the wrapped key says ${privateOptionsDigest}`);
+      }
+      this.expect.warn?.(`${what}: the wrapped key records digest ${privateOptionsDigest} but the plaintext is ${blobDigest} (recompressed during encryption); accepted because the diff_id matches`);
+    }
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * Writing a blob stream to a file so that it only appears once complete and verified:
+ * bytes go to a temporary name while being hashed; only when the stream ended
+ * cleanly and the digest is the expected one is the file renamed into place.
+ * A stream error (e.g. a failed HMAC check in the decrypt step) removes the
+ * temporary file, so no partial or unverified content is ever visible.
+ */
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rename, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { ImgsealError } from '../../errors.js';
+import { Digester, parseDigest, type Digest } from '../../model/digest.js';
+import type { PutBlobInfo, PutBlobResult } from '../types.js';
+
+/** A pass-through that hashes what flows by. */
+export class DigestingStream extends Transform {
+  readonly digester: Digester;
+  constructor(algorithm: 'sha256' | 'sha512' = 'sha256') {
+    super({ highWaterMark: 1 << 20 });
+    this.digester = new Digester(algorithm);
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.digester.update(chunk);
+    cb(null, chunk);
+  }
+}
+
+export function tempName(dir: string, base = 'blob'): string {
+  return join(dir, `.${base}-${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
+}
+
+/**
+ * Streams `stream` into `dir` under a temporary name and returns the digest; the
+ * caller moves it into place with `finalPath`. `info.digest`, when given, must match.
+ */
+export async function writeVerifiedTemp(
+  stream: Readable,
+  dir: string,
+  info: PutBlobInfo,
+  signal?: AbortSignal,
+): Promise<PutBlobResult & { tempPath: string }> {
+  await mkdir(dir, { recursive: true });
+  const tempPath = tempName(dir);
+  const algorithm = info.digest ? parseDigest(info.digest).algorithm : 'sha256';
+  const hasher = new DigestingStream(algorithm);
+  try {
+    await pipeline(stream, hasher, createWriteStream(tempPath, { mode: 0o644 }), signal ? { signal } : {});
+    const digest = hasher.digester.digest();
+    const size = hasher.digester.size;
+    if (info.digest && digest !== info.digest) {
+      throw new ImgsealError('DIGEST_MISMATCH', `blob digest mismatch: expected ${info.digest}, got ${digest}`);
+    }
+    if (info.size !== undefined && info.size >= 0 && size !== info.size) {
+      throw new ImgsealError('SIZE_MISMATCH', `blob ${digest}: expected ${info.size} bytes, got ${size}`);
+    }
+    return { digest, size, tempPath };
+  } catch (err) {
+    await unlink(tempPath).catch(() => {});
+    throw err;
+  }
+}
+
+/** Renames a verified temp file to its final place (atomic on one filesystem). */
+export async function moveIntoPlace(tempPath: string, finalPath: string): Promise<void> {
+  await mkdir(dirname(finalPath), { recursive: true });
+  await rename(tempPath, finalPath);
+}
+
+export type { Digest };
