@@ -23,6 +23,8 @@ export interface SystemContext {
   tlsVerify?: boolean;
   /** Registry transport: how often a failed request is retried. */
   retryTimes?: number;
+  /** Registry transport: first retry backoff in ms, doubled per attempt (default 1000; tests use a few ms). */
+  retryDelayMs?: number;
   /** Registry transport: an undici Dispatcher to use instead of one built from the above. */
   dispatcher?: unknown;
   /** Root for /etc/containers/certs.d and similar system paths (tests point it elsewhere). */

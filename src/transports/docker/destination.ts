@@ -1,0 +1,102 @@
+/**
+ * ImageDestination over the distribution API. Blobs are committed one by one
+ * (upload.ts never commits a broken stream); manifests go by digest for children and
+ * by tag (or digest) for the top level, last, so the registry never shows the name
+ * before everything it refers to exists (distribution also refuses a manifest whose
+ * blobs are missing). commit() has nothing left to do.
+ */
+import type { Readable } from 'node:stream';
+import { ImgsealError } from '../../errors.js';
+import type { Descriptor } from '../../model/descriptor.js';
+import type { ImageDestination, ImageReference, ManifestBlob, PutBlobInfo, PutBlobResult } from '../types.js';
+import { discard } from './body.js';
+import type { RegistryClient } from './client.js';
+import type { ParsedDockerReference } from './reference.js';
+import { BlobUploader } from './upload.js';
+
+export const DEFAULT_PARALLEL_BLOBS = 6;
+
+export class DockerImageDestination implements ImageDestination {
+  readonly supportedManifestMediaTypes = undefined;
+  readonly maxParallelBlobs = DEFAULT_PARALLEL_BLOBS;
+  private readonly uploader: BlobUploader;
+  private readonly mountSources: string[] = [];
+
+  constructor(
+    readonly reference: ImageReference,
+    private readonly ref: ParsedDockerReference,
+    private readonly client: RegistryClient,
+  ) {
+    this.uploader = new BlobUploader(client);
+  }
+
+  /**
+   * Hook for the pipeline: when the source is another repository on the same registry,
+   * blobs can be mounted from it instead of copied (needs pull scope on it).
+   */
+  addMountSource(domain: string, repository: string): void {
+    if (domain !== this.ref.domain || repository === this.ref.repository || this.mountSources.includes(repository)) return;
+    this.mountSources.push(repository);
+    this.client.addScope(`repository:${repository}:pull`);
+  }
+
+  async tryReuseBlob(desc: Descriptor): Promise<boolean> {
+    const res = await this.client.request({
+      method: 'HEAD',
+      path: `/v2/${this.ref.repository}/blobs/${desc.digest}`,
+      what: `checking blob ${desc.digest} in ${this.ref.domain}/${this.ref.repository}`,
+      expect: [200, 404],
+    });
+    await discard(res.body);
+    if (res.statusCode === 200) return true;
+    for (const from of this.mountSources) {
+      try {
+        if (await this.uploader.mount(desc.digest, from)) return true;
+      } catch {
+        // a failed mount only means we upload the blob
+      }
+    }
+    return false;
+  }
+
+  putBlob(stream: Readable, info: PutBlobInfo, opts?: { signal?: AbortSignal }): Promise<PutBlobResult> {
+    return this.uploader.put(stream, info, opts?.signal);
+  }
+
+  async putManifest(blob: ManifestBlob, opts: { topLevel: boolean }): Promise<void> {
+    let target: string = blob.digest;
+    if (opts.topLevel) {
+      if (this.ref.digest) {
+        if (this.ref.digest !== blob.digest) {
+          throw new ImgsealError(
+            'DIGEST_MISMATCH',
+            `writing manifest to ${this.reference.toString()}: the manifest has digest ${blob.digest}, the reference names ${this.ref.digest}`,
+          );
+        }
+      } else {
+        target = this.ref.tag ?? 'latest';
+      }
+    }
+    const res = await this.client.request({
+      method: 'PUT',
+      path: `/v2/${this.ref.repository}/manifests/${target}`,
+      headers: { 'content-type': blob.mediaType },
+      body: blob.bytes,
+      what: `writing manifest ${target} to ${this.ref.domain}/${this.ref.repository}`,
+      expect: [200, 201, 202, 204],
+    });
+    await discard(res.body);
+    const echoed = res.headers['docker-content-digest'];
+    if (typeof echoed === 'string' && echoed.startsWith('sha256:') && blob.digest.startsWith('sha256:') && echoed !== blob.digest) {
+      throw new ImgsealError('DIGEST_MISMATCH', `writing manifest ${target}: the registry stored digest ${echoed}, we sent ${blob.digest}`);
+    }
+  }
+
+  async commit(): Promise<void> {
+    // Everything is visible once the top-level manifest is written; nothing is staged.
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+}
