@@ -7,7 +7,7 @@
  * that names the file and the fix. Messages never contain key bytes or the
  * password.
  */
-import { createPrivateKey, X509Certificate, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, X509Certificate, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { ImgsealError } from '../../errors.js';
 import { describeKeyType, jweKeyFamily } from '../wrap/jwe/algorithms.js';
 import type { DecryptionKey } from '../wrap/types.js';
@@ -45,8 +45,14 @@ export function parseDecryptionKeyData(data: Buffer, path: string, passwords: Pa
   try {
     return { source: path, certificates: [new X509Certificate(data)] };
   } catch {
+    // fall through
+  }
+  try {
+    createPublicKey({ key: data, format: 'der', type: 'spki' });
+  } catch {
     throw new ImgsealError('INVALID_KEY', `unidentified private key in file ${path} (expected a PEM, DER or JWK private key)`);
   }
+  throw invalid(path, 'is a public key; decryption needs the private key');
 }
 
 function fromPem(block: PemBlock, blocks: PemBlock[], path: string, passwords: PasswordCandidates): DecryptionKey {
@@ -101,6 +107,7 @@ function decodePem(block: PemBlock, path: string, passwords: PasswordCandidates 
 }
 
 function fromJwk(jwk: Record<string, unknown>, path: string): KeyObject {
+  if (typeof jwk.kty !== 'string') throw new ImgsealError('INVALID_KEY', `unidentified private key in file ${path} (JSON, but not a JWK)`);
   if (jwk.d === undefined) throw invalid(path, 'is a public JWK; decryption needs the private JWK (with "d")');
   if (jwk.kty !== 'RSA' && jwk.kty !== 'EC') throw invalid(path, `JWK kty ${String(jwk.kty)} is not RSA or EC`);
   try {
