@@ -122,7 +122,12 @@ async function readHeaders(fh: FileHandle, file: string): Promise<Map<string, Ta
     if (pos === 0 && bytesRead >= 2 && block[0] === 0x1f && block[1] === 0x8b) {
       throw new ImgsealError('UNSUPPORTED_MEDIA_TYPE', `${file} is gzip-compressed; decompress it first (gunzip), archives are read uncompressed`);
     }
-    if (bytesRead === 0 && pos > 0) break; // EOF without the end-of-archive blocks: accept, as Go does not require them
+    if (bytesRead === 0 && pos > 0) {
+      // EOF without the end-of-archive blocks: accepted, as Go's archive/tar does, unless
+      // an extended header announced an entry that never came.
+      if (nextName !== undefined || nextLink !== undefined || nextSize !== undefined) throw truncated(file);
+      break;
+    }
     if (bytesRead !== BLOCK) throw pos === 0 ? new ImgsealError('MANIFEST_INVALID', `${file} is not a tar archive`) : truncated(file);
     if (block.every((b) => b === 0)) break;
     if (!checksumOk(block)) {
@@ -132,8 +137,8 @@ async function readHeaders(fh: FileHandle, file: string): Promise<Map<string, Ta
     const headerOnly = '12345'.includes(typeflag);
     const size = headerOnly ? 0 : (nextSize ?? parseNumber(block.subarray(124, 136), file));
     const dataOffset = pos + BLOCK;
-    if (dataOffset + size > fileSize) throw truncated(file);
     pos = dataOffset + Math.ceil(size / BLOCK) * BLOCK;
+    if (pos > fileSize) throw truncated(file); // data or its padding cut off
 
     if (typeflag === 'x' || typeflag === 'L' || typeflag === 'K' || typeflag === 'g') {
       const data = await readData(fh, dataOffset, size, file);
