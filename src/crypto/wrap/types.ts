@@ -42,6 +42,8 @@ export interface KeyWrapper {
   /**
    * Tries to unwrap one annotation entry (already base64-decoded) with each key.
    * Returns the private-options bytes, or undefined when no key fits.
+   * Throws INVALID_ENCRYPTION_METADATA when the entry itself is malformed; like
+   * Go, callers should record that and go on to the next entry/scheme.
    */
   unwrap(entry: Uint8Array, keys: readonly DecryptionKey[]): Promise<Uint8Array | undefined>;
   /** Recipient strings for layerinfo (`[jwe]`, `0x7c9f…`, key fingerprints where possible). */
