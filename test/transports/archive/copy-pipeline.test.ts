@@ -1,0 +1,69 @@
+/**
+ * The archive transports behind the real copy pipeline (copyImage), checked with skopeo:
+ * oci layout → oci-archive → docker-archive → oci layout keeps every layer's content,
+ * and encryption into a docker-archive is refused before anything is written.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { copyImage } from '../../../src/copy/index.js';
+import { parseRecipient } from '../../../src/crypto/keys/index.js';
+import { isImgsealError } from '../../../src/errors.js';
+import { parseImageName } from '../../../src/transports/transports.js';
+import { FIXTURES, PLAIN_TWO_LAYER, listDir, needSkopeo, readLayout, skopeo, tempDir } from './helpers.js';
+
+test('copyImage through oci-archive and docker-archive, read back by skopeo', async (t) => {
+  if (!(await needSkopeo(t))) return;
+  const dir = await tempDir(t);
+  const fixture = await readLayout(PLAIN_TWO_LAYER);
+  const ociTar = join(dir, 'img.oci.tar');
+  const dockerTar = join(dir, 'img.docker.tar');
+
+  const r1 = await copyImage(parseImageName(`oci:${PLAIN_TWO_LAYER}:base`), parseImageName(`oci-archive:${ociTar}:r1`));
+  assert.equal(r1.digest, fixture.manifestDigest, 'a plain copy keeps the manifest');
+  const inspected = JSON.parse(await skopeo(dir, 'inspect', `oci-archive:${ociTar}:r1`)) as { Digest: string };
+  assert.equal(inspected.Digest, fixture.manifestDigest);
+
+  await copyImage(parseImageName(`oci-archive:${ociTar}`), parseImageName(`docker-archive:${dockerTar}:foo/bar:v1`));
+  const out = join(dir, 'back');
+  await skopeo(dir, 'copy', '-q', `docker-archive:${dockerTar}:foo/bar:v1`, `oci:${out}:x`);
+  const back = await readLayout(out);
+  for (const [i, l] of fixture.layers.entries()) {
+    assert.deepEqual(gunzipSync(await back.blob(back.layers[i]!.digest)), gunzipSync(await fixture.blob(l.digest)), `layer ${i}`);
+  }
+
+  // And our docker-archive source back into an oci-archive, read by skopeo.
+  const again = join(dir, 'again.tar');
+  await copyImage(parseImageName(`docker-archive:${dockerTar}`), parseImageName(`oci-archive:${again}`));
+  const inspectedAgain = JSON.parse(await skopeo(dir, 'inspect', `oci-archive:${again}`)) as { Layers: string[] };
+  assert.deepEqual(inspectedAgain.Layers, fixture.layers.map((l) => l.digest));
+  assert.deepEqual(await listDir(dir), ['again.tar', 'back', 'img.docker.tar', 'img.oci.tar']);
+});
+
+test('copyImage refuses to encrypt into a docker-archive and leaves no file', async (t) => {
+  const dir = await tempDir(t);
+  const recipient = await parseRecipient(`jwe:${join(FIXTURES, 'jwe-rsa2048', 'keys', 'rsa1_pub.pem')}`);
+  const file = join(dir, 'enc.tar');
+  await assert.rejects(
+    copyImage(parseImageName(`oci:${PLAIN_TWO_LAYER}:base`), parseImageName(`docker-archive:${file}:foo/bar:v1`), { encrypt: { recipients: [recipient] } }),
+    (e) => isImgsealError(e, 'DESTINATION_UNSUPPORTED') && /does not support encryption/.test(e.message),
+  );
+  assert.deepEqual(await listDir(dir), []);
+});
+
+test('copyImage encrypts into an oci-archive that skopeo decrypts', async (t) => {
+  if (!(await needSkopeo(t))) return;
+  const dir = await tempDir(t);
+  const keys = join(FIXTURES, 'jwe-rsa2048', 'keys');
+  const fixture = await readLayout(PLAIN_TWO_LAYER);
+  const file = join(dir, 'enc.tar');
+  const recipient = await parseRecipient(`jwe:${join(keys, 'rsa1_pub.pem')}`);
+  await copyImage(parseImageName(`oci:${PLAIN_TWO_LAYER}:base`), parseImageName(`oci-archive:${file}:enc`), { encrypt: { recipients: [recipient] } });
+  const out = join(dir, 'plain');
+  await skopeo(dir, 'copy', '-q', '--decryption-key', join(keys, 'rsa1_priv.pem'), `oci-archive:${file}:enc`, `oci:${out}:x`);
+  const back = await readLayout(out);
+  for (const [i, l] of fixture.layers.entries()) {
+    assert.deepEqual(gunzipSync(await back.blob(back.layers[i]!.digest)), gunzipSync(await fixture.blob(l.digest)), `layer ${i}`);
+  }
+});
