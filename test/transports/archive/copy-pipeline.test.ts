@@ -67,3 +67,32 @@ test('copyImage encrypts into an oci-archive that skopeo decrypts', async (t) =>
     assert.deepEqual(gunzipSync(await back.blob(back.layers[i]!.digest)), gunzipSync(await fixture.blob(l.digest)), `layer ${i}`);
   }
 });
+
+test('copyImage carries a multi-arch index through an oci-archive; skopeo copies all of it back', async (t) => {
+  if (!(await needSkopeo(t))) return;
+  const dir = await tempDir(t);
+  const { buildMultiArchLayout } = await import('../../testkit/image-builder.js');
+  const layout = join(dir, 'multi');
+  const built = await buildMultiArchLayout(layout, { ref: 'multi' });
+  const file = join(dir, 'multi.tar');
+  await copyImage(parseImageName(`oci:${layout}:multi`), parseImageName(`oci-archive:${file}:m`), { allPlatforms: true });
+
+  // Our source: the index at the top, each child by digest.
+  const src = await parseImageName(`oci-archive:${file}:m`).newImageSource({});
+  try {
+    const top = await src.getManifest();
+    assert.equal(top.digest, built.index.digest);
+    assert.equal(top.mediaType, 'application/vnd.oci.image.index.v1+json');
+    for (const img of built.images) {
+      const child = await src.getManifest(img.manifest.digest as `sha256:${string}`);
+      assert.deepEqual(child.bytes, img.manifestBytes);
+      assert.equal(child.mediaType, 'application/vnd.oci.image.manifest.v1+json');
+    }
+  } finally {
+    await src.close();
+  }
+  const out = join(dir, 'back');
+  await skopeo(dir, 'copy', '-q', '--all', `oci-archive:${file}:m`, `oci:${out}:x`);
+  const raw = JSON.parse(await skopeo(dir, 'inspect', '--raw', `oci:${out}:x`)) as { manifests: { digest: string }[] };
+  assert.deepEqual(raw.manifests.map((m) => m.digest), built.images.map((i) => i.manifest.digest));
+});
