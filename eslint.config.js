@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'bench/**/*.js'] },
+  { ignores: ['dist/**', 'node_modules/**', 'bench/**/*.js', 'test/peers/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -123,15 +123,21 @@ async function moveLayer(
   if (action === 'encrypt') {
     const step = encryptionStep(ctx.opts.encrypt?.recipients ?? [], layer.digest);
     const mediaType = encryptedMediaType(layer.mediaType);
-    const r = await transferBlob({ src: ctx.src, dest: ctx.dest, desc: layer, steps: [step.transform], info: { mediaType }, action, progress, what: label, signal: ctx.opts.signal });
+    // CTR keeps the length: the ciphertext is exactly as long as the layer.
+    const r = await transferBlob({ src: ctx.src, dest: ctx.dest, desc: layer, steps: [step.transform], info: { mediaType, size: layer.size }, action, progress, what: label, signal: ctx.opts.signal });
     const annotations = { ...withoutEncryption(layer.annotations), ...(await step.annotations()) };
     return { ...layer, mediaType, digest: r.digest, size: r.size, annotations };
   }
   if (!unwrapped) throw new ImgsealError('INTERNAL', `${label}: no unwrapped key`);
   const mediaType = decryptedMediaType(layer.mediaType);
   const diffId = config?.rootfs?.diff_ids?.[index];
-  const steps = decryptionSteps(unwrapped, { diffId, compression: layerCompression(ociLayerMediaType(mediaType)), what: label, warn: ctx.opts.warn });
-  const r = await transferBlob({ src: ctx.src, dest: ctx.dest, desc: layer, steps, info: { mediaType }, action, progress, what: label, signal: ctx.opts.signal });
+  const compression = layerCompression(ociLayerMediaType(mediaType));
+  // An uncompressed layer is its own tar, so its diff_id is the digest the destination
+  // must compute: it verifies that before committing, and no step hashes twice.
+  const diffIdCheckedByDestination = compression === 'none' && diffId !== undefined;
+  const steps = decryptionSteps(unwrapped, { diffId, compression, what: label, warn: ctx.opts.warn, diffIdCheckedByDestination });
+  const info = { mediaType, size: layer.size, ...(diffIdCheckedByDestination ? { digest: diffId } : {}) };
+  const r = await transferBlob({ src: ctx.src, dest: ctx.dest, desc: layer, steps, info, action, progress, what: label, signal: ctx.opts.signal });
   const out: Descriptor = { ...layer, mediaType, digest: r.digest, size: r.size };
   const annotations = removeEncryptionAnnotations(layer.annotations);
   if (annotations) out.annotations = annotations;

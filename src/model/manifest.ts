@@ -65,7 +65,8 @@ export function serializeManifest(doc: ImageManifest | ImageIndex): Buffer {
   return Buffer.from(JSON.stringify(doc), 'utf8');
 }
 
-function parseJson(bytes: Uint8Array, what: string): Record<string, unknown> & { [k: string]: any } {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- validated field by field by the callers
+function parseJson(bytes: Uint8Array, what: string): Record<string, any> {
   let v: unknown;
   try {
     v = JSON.parse(Buffer.from(bytes).toString('utf8'));
@@ -73,5 +74,6 @@ function parseJson(bytes: Uint8Array, what: string): Record<string, unknown> & {
     throw new ImgsealError('MANIFEST_INVALID', `${what} is not valid JSON`, { cause: err });
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ImgsealError('MANIFEST_INVALID', `${what} is not a JSON object`);
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   return v as Record<string, any>;
 }

@@ -33,7 +33,14 @@ export async function unwrapLayerKey(layer: Descriptor, keys: readonly Decryptio
       continue;
     }
     for (const entry of entries) {
-      const priv = await wrapper.unwrap(entry, keys);
+      // One malformed entry must not hide a good one after it (Go moves on too).
+      let priv: Uint8Array | undefined;
+      try {
+        priv = await wrapper.unwrap(entry, keys);
+      } catch (err) {
+        tried.push(`${scheme}: ${(err as Error).message}`);
+        continue;
+      }
       if (priv) {
         const privateOptions = parsePrivateOptions(priv);
         const params = resolveLayerCipherParams(parsePublicOptions(enc.pubopts), privateOptions);

@@ -5,10 +5,11 @@
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import { ImgsealError } from '../../errors.js';
-import { Digester, parseDigest, type Digest } from '../../model/digest.js';
+import { parseDigest, type Digest } from '../../model/digest.js';
+import { createStreamHasher, type StreamHasher } from '../../util/parallel-hash.js';
 
 export class DigestVerifier extends Transform {
-  private readonly digester: Digester;
+  private readonly hasher: StreamHasher;
   private readonly expected: Digest;
   private readonly expectedSize: number | undefined;
   private readonly what: string;
@@ -18,22 +19,31 @@ export class DigestVerifier extends Transform {
     this.expected = expected;
     this.expectedSize = expectedSize;
     this.what = what;
-    this.digester = new Digester(parseDigest(expected).algorithm);
+    this.hasher = createStreamHasher(parseDigest(expected).algorithm, expectedSize);
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    this.digester.update(chunk);
-    if (this.expectedSize !== undefined && this.digester.size > this.expectedSize) {
+    const wait = this.hasher.update(chunk);
+    if (this.expectedSize !== undefined && this.hasher.size > this.expectedSize) {
       cb(new ImgsealError('SIZE_MISMATCH', `${this.what}: more than the ${this.expectedSize} bytes the manifest declares`));
       return;
     }
-    cb(null, chunk);
+    if (wait) void wait.then(() => cb(null, chunk));
+    else cb(null, chunk);
+  }
+
+  override _destroy(err: Error | null, cb: (error: Error | null) => void): void {
+    this.hasher.abandon();
+    cb(err);
   }
 
   override _flush(cb: TransformCallback): void {
-    const actual = this.digester.digest();
-    if (this.expectedSize !== undefined && this.digester.size !== this.expectedSize) {
-      cb(new ImgsealError('SIZE_MISMATCH', `${this.what}: ${this.digester.size} bytes, the manifest declares ${this.expectedSize} (truncated?)`));
+    void this.hasher.digest().then((actual) => this.verdict(actual, cb));
+  }
+
+  private verdict(actual: Digest, cb: TransformCallback): void {
+    if (this.expectedSize !== undefined && this.hasher.size !== this.expectedSize) {
+      cb(new ImgsealError('SIZE_MISMATCH', `${this.what}: ${this.hasher.size} bytes, the manifest declares ${this.expectedSize} (truncated?)`));
     } else if (actual !== this.expected) {
       cb(new ImgsealError('DIGEST_MISMATCH', `${this.what}: digest mismatch: the manifest says ${this.expected}, the content is ${actual}`));
     } else {

@@ -12,19 +12,34 @@ import { dirname, join } from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ImgsealError } from '../../errors.js';
-import { Digester, parseDigest, type Digest } from '../../model/digest.js';
+import { parseDigest, type Digest } from '../../model/digest.js';
+import { createStreamHasher, type StreamHasher } from '../../util/parallel-hash.js';
 import type { PutBlobInfo, PutBlobResult } from '../types.js';
 
-/** A pass-through that hashes what flows by. */
+/**
+ * A pass-through that hashes what flows by (on the hash worker for large blobs);
+ * `digest()` is valid once the stream has finished.
+ */
 export class DigestingStream extends Transform {
-  readonly digester: Digester;
-  constructor(algorithm: 'sha256' | 'sha512' = 'sha256') {
+  private readonly hasher: StreamHasher;
+  constructor(algorithm: 'sha256' | 'sha512' = 'sha256', expectedSize?: number) {
     super({ highWaterMark: 1 << 20 });
-    this.digester = new Digester(algorithm);
+    this.hasher = createStreamHasher(algorithm, expectedSize);
+  }
+  get size(): number {
+    return this.hasher.size;
+  }
+  digest(): Promise<Digest> {
+    return this.hasher.digest();
   }
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    this.digester.update(chunk);
-    cb(null, chunk);
+    const wait = this.hasher.update(chunk);
+    if (wait) void wait.then(() => cb(null, chunk));
+    else cb(null, chunk);
+  }
+  override _destroy(err: Error | null, cb: (error: Error | null) => void): void {
+    if (err) this.hasher.abandon();
+    cb(err);
   }
 }
 
@@ -45,11 +60,11 @@ export async function writeVerifiedTemp(
   await mkdir(dir, { recursive: true });
   const tempPath = tempName(dir);
   const algorithm = info.digest ? parseDigest(info.digest).algorithm : 'sha256';
-  const hasher = new DigestingStream(algorithm);
+  const hasher = new DigestingStream(algorithm, info.size);
   try {
     await pipeline(stream, hasher, createWriteStream(tempPath, { mode: 0o644 }), signal ? { signal } : {});
-    const digest = hasher.digester.digest();
-    const size = hasher.digester.size;
+    const digest = await hasher.digest();
+    const size = hasher.size;
     if (info.digest && digest !== info.digest) {
       throw new ImgsealError('DIGEST_MISMATCH', `blob digest mismatch: expected ${info.digest}, got ${digest}`);
     }

@@ -1,0 +1,158 @@
+/**
+ * Hashing on a second core. A copy that encrypts or decrypts a layer hashes every
+ * byte up to four times (source digest, HMAC, destination digest, diff_id); on one
+ * thread SHA-256 is the bound. Large blobs therefore send their digest work to one
+ * shared worker thread, while the main thread runs the cipher, the HMAC and the I/O.
+ *
+ * Each chunk is copied into a transferable buffer (a memcpy is far cheaper than the
+ * hash); the number of bytes in flight is bounded, so memory stays constant: update()
+ * returns a promise to wait on when the worker falls behind.
+ */
+import { Worker } from 'node:worker_threads';
+import { Digester, type Digest, type DigestAlgorithm } from '../model/digest.js';
+
+const WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads');
+const { createHash } = require('node:crypto');
+const hashes = new Map();
+parentPort.on('message', (m) => {
+  if (m.t === 'u') {
+    hashes.get(m.id).update(new Uint8Array(m.b));
+    parentPort.postMessage({ t: 'a', id: m.id, n: m.b.byteLength });
+  } else if (m.t === 'n') {
+    hashes.set(m.id, createHash(m.alg));
+  } else if (m.t === 'd') {
+    const h = hashes.get(m.id);
+    hashes.delete(m.id);
+    parentPort.postMessage({ t: 'd', id: m.id, hex: h.digest('hex') });
+  } else if (m.t === 'x') {
+    hashes.delete(m.id);
+  }
+});
+`;
+
+/** Bytes one hash may have in flight before update() asks the caller to wait. */
+const MAX_IN_FLIGHT = 8 << 20;
+/** Below this size a blob is hashed inline: the worker round trip would cost more. */
+export const PARALLEL_HASH_THRESHOLD = 4 << 20;
+
+interface Pending {
+  inFlight: number;
+  drain?: () => void;
+  done?: (hex: string) => void;
+}
+
+let worker: Worker | undefined;
+let users = 0;
+let nextId = 1;
+const pending = new Map<number, Pending>();
+
+function getWorker(): Worker {
+  if (!worker) {
+    worker = new Worker(WORKER_SOURCE, { eval: true });
+    worker.unref();
+    worker.on('message', (m: { t: string; id: number; n?: number; hex?: string }) => {
+      const p = pending.get(m.id);
+      if (!p) return;
+      if (m.t === 'a') {
+        p.inFlight -= m.n ?? 0;
+        if (p.inFlight <= MAX_IN_FLIGHT / 2 && p.drain) {
+          const d = p.drain;
+          p.drain = undefined;
+          d();
+        }
+      } else if (m.t === 'd') {
+        pending.delete(m.id);
+        p.done?.(m.hex ?? '');
+      }
+    });
+    worker.on('error', () => {
+      worker = undefined;
+    });
+  }
+  return worker;
+}
+
+/** An incremental hash; `update` may return a promise (backpressure) that must be awaited. */
+export interface StreamHasher {
+  readonly algorithm: DigestAlgorithm;
+  readonly size: number;
+  update(chunk: Uint8Array): void | Promise<void>;
+  digest(): Promise<Digest>;
+  /** Releases resources when the stream is abandoned. */
+  abandon(): void;
+}
+
+class InlineHasher implements StreamHasher {
+  private readonly d: Digester;
+  constructor(readonly algorithm: DigestAlgorithm) {
+    this.d = new Digester(algorithm);
+  }
+  get size(): number {
+    return this.d.size;
+  }
+  update(chunk: Uint8Array): void {
+    this.d.update(chunk);
+  }
+  digest(): Promise<Digest> {
+    return Promise.resolve(this.d.digest());
+  }
+  abandon(): void {}
+}
+
+class WorkerHasher implements StreamHasher {
+  private readonly id = nextId++;
+  private readonly state: Pending = { inFlight: 0 };
+  private bytes = 0;
+  private finished = false;
+
+  constructor(readonly algorithm: DigestAlgorithm) {
+    users++;
+    pending.set(this.id, this.state);
+    getWorker().ref();
+    getWorker().postMessage({ t: 'n', id: this.id, alg: algorithm });
+  }
+
+  get size(): number {
+    return this.bytes;
+  }
+
+  update(chunk: Uint8Array): void | Promise<void> {
+    const copy = chunk.buffer.slice(chunk.byteOffset, chunk.byteOffset + chunk.byteLength) as ArrayBuffer;
+    this.bytes += chunk.byteLength;
+    this.state.inFlight += chunk.byteLength;
+    getWorker().postMessage({ t: 'u', id: this.id, b: copy }, [copy]);
+    if (this.state.inFlight > MAX_IN_FLIGHT) return new Promise((resolve) => (this.state.drain = resolve));
+  }
+
+  digest(): Promise<Digest> {
+    return new Promise((resolve) => {
+      this.state.done = (hex) => {
+        this.release();
+        resolve(`${this.algorithm}:${hex}`);
+      };
+      getWorker().postMessage({ t: 'd', id: this.id });
+    });
+  }
+
+  abandon(): void {
+    if (this.finished) return;
+    pending.delete(this.id);
+    worker?.postMessage({ t: 'x', id: this.id });
+    this.release();
+  }
+
+  private release(): void {
+    if (this.finished) return;
+    this.finished = true;
+    users--;
+    if (users === 0) worker?.unref();
+  }
+}
+
+/** A hasher for a blob of `expectedSize` bytes (unknown: -1/undefined → treated as large). */
+export function createStreamHasher(algorithm: DigestAlgorithm = 'sha256', expectedSize?: number): StreamHasher {
+  if (process.env.IMGSEAL_INLINE_HASH === '1') return new InlineHasher(algorithm);
+  if (expectedSize !== undefined && expectedSize >= 0 && expectedSize < PARALLEL_HASH_THRESHOLD) return new InlineHasher(algorithm);
+  return new WorkerHasher(algorithm);
+}
