@@ -9,7 +9,7 @@ import { request, type Dispatcher } from 'undici';
 import { ImgsealError } from '../../errors.js';
 import type { SystemContext } from '../context.js';
 import { Authorizer } from './auth.js';
-import { discard, readText } from './body.js';
+import { discard, readLimited, readText } from './body.js';
 import { parseChallenges } from './challenge.js';
 import { resolveCredentials, type Credential } from './credentials.js';
 import { describeErrorBody, httpError, isTransientNetworkError, networkError } from './http-errors.js';
@@ -186,6 +186,27 @@ export class RegistryClient {
       : `(no credentials for ${this.domain}; use --creds or imgseal login)`;
     const detail = body ? describeErrorBody(status, body) : 'unauthorized: authentication required';
     return new ImgsealError('UNAUTHORIZED', `${what}: ${detail} ${hint}`);
+  }
+
+  /**
+   * A request whose whole (bounded) body is wanted, e.g. a manifest: a connection that
+   * breaks while the body is read is retried like one that breaks before the answer.
+   */
+  async fetchBytes(spec: RequestSpec, limit: number): Promise<{ res: Dispatcher.ResponseData; bytes: Buffer }> {
+    // Bounded: every `continue` uses one of retryTimes attempts.
+    for (let attempt = 0; ; attempt++) {
+      const res = await this.request(spec);
+      try {
+        return { res, bytes: await readLimited(res.body, limit, spec.what) };
+      } catch (err) {
+        if (err instanceof ImgsealError) throw err;
+        if (isTransientNetworkError(err) && attempt < this.retry.retryTimes) {
+          await this.retry.sleep(backoffDelay(this.retry, attempt + 1), spec.signal);
+          continue;
+        }
+        throw networkError(spec.what, this.apiHost, err);
+      }
+    }
   }
 
   /** Verifies the credentials against `/v2/` (what `login` does before saving them). */

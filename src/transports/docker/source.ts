@@ -11,7 +11,6 @@ import { detectManifestMediaType } from '../../model/manifest.js';
 import { MediaType } from '../../model/media-types.js';
 import type { ImageReference, ImageSource, ManifestBlob } from '../types.js';
 import { openBlob } from './blob-reader.js';
-import { readLimited } from './body.js';
 import type { RegistryClient } from './client.js';
 import { formatDockerName, type ParsedDockerReference } from './reference.js';
 
@@ -33,14 +32,10 @@ export class DockerImageSource implements ImageSource {
     const tagOrDigest = want ?? this.ref.tag ?? 'latest';
     const name = `${this.ref.domain}/${this.ref.repository}`;
     const what = `reading manifest ${tagOrDigest} in ${name}`;
-    const res = await this.client.request({
-      method: 'GET',
-      path: `/v2/${this.ref.repository}/manifests/${tagOrDigest}`,
-      headers: { accept: MANIFEST_ACCEPT },
-      what,
-      expect: [200],
-    });
-    const bytes = await readLimited(res.body, MAX_MANIFEST_SIZE, what);
+    const { res, bytes } = await this.client.fetchBytes(
+      { method: 'GET', path: `/v2/${this.ref.repository}/manifests/${tagOrDigest}`, headers: { accept: MANIFEST_ACCEPT }, what, expect: [200] },
+      MAX_MANIFEST_SIZE,
+    );
     let digest: Digest;
     if (want) {
       digest = digestOf(bytes, want);
