@@ -17,8 +17,8 @@ const { createHash } = require('node:crypto');
 const hashes = new Map();
 parentPort.on('message', (m) => {
   if (m.t === 'u') {
-    hashes.get(m.id).update(new Uint8Array(m.b));
-    parentPort.postMessage({ t: 'a', id: m.id, n: m.b.byteLength });
+    hashes.get(m.id).update(new Uint8Array(m.b, 0, m.n));
+    parentPort.postMessage({ t: 'a', id: m.id, n: m.n, b: m.b }, [m.b]);
   } else if (m.t === 'n') {
     hashes.set(m.id, createHash(m.alg));
   } else if (m.t === 'd') {
@@ -32,7 +32,23 @@ parentPort.on('message', (m) => {
 `;
 
 /** Bytes one hash may have in flight before update() asks the caller to wait. */
-const MAX_IN_FLIGHT = 8 << 20;
+const MAX_IN_FLIGHT = 4 << 20;
+/**
+ * Chunks are copied into pooled buffers that the worker hands back with its
+ * acknowledgement, so a copy of any size allocates nothing per chunk and the memory
+ * in flight is bounded by the pool (GC never has to catch up with 1 GiB of garbage).
+ */
+const POOL_BUFFER = 256 << 10;
+const pool: ArrayBuffer[] = [];
+
+function takeBuffer(n: number): ArrayBuffer {
+  if (n <= POOL_BUFFER) return pool.pop() ?? new ArrayBuffer(POOL_BUFFER);
+  return new ArrayBuffer(n);
+}
+
+function giveBack(b: ArrayBuffer | undefined): void {
+  if (b && b.byteLength === POOL_BUFFER && pool.length < 64) pool.push(b);
+}
 /** Below this size a blob is hashed inline: the worker round trip would cost more. */
 export const PARALLEL_HASH_THRESHOLD = 4 << 20;
 
@@ -51,7 +67,8 @@ function getWorker(): Worker {
   if (!worker) {
     worker = new Worker(WORKER_SOURCE, { eval: true });
     worker.unref();
-    worker.on('message', (m: { t: string; id: number; n?: number; hex?: string }) => {
+    worker.on('message', (m: { t: string; id: number; n?: number; hex?: string; b?: ArrayBuffer }) => {
+      giveBack(m.b);
       const p = pending.get(m.id);
       if (!p) return;
       if (m.t === 'a') {
@@ -118,10 +135,16 @@ class WorkerHasher implements StreamHasher {
   }
 
   update(chunk: Uint8Array): void | Promise<void> {
-    const copy = chunk.buffer.slice(chunk.byteOffset, chunk.byteOffset + chunk.byteLength) as ArrayBuffer;
+    let off = 0;
+    while (off < chunk.byteLength) {
+      const n = Math.min(POOL_BUFFER, chunk.byteLength - off);
+      const b = takeBuffer(n);
+      new Uint8Array(b).set(chunk.subarray(off, off + n));
+      getWorker().postMessage({ t: 'u', id: this.id, b, n }, [b]);
+      off += n;
+    }
     this.bytes += chunk.byteLength;
     this.state.inFlight += chunk.byteLength;
-    getWorker().postMessage({ t: 'u', id: this.id, b: copy }, [copy]);
     if (this.state.inFlight > MAX_IN_FLIGHT) return new Promise((resolve) => (this.state.drain = resolve));
   }
 
