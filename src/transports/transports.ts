@@ -6,6 +6,7 @@ import { ImgsealError } from '../errors.js';
 import type { ImageReference, Transport } from './types.js';
 import { ociTransport } from './oci/index.js';
 import { dockerArchiveTransport, ociArchiveTransport } from './archive/index.js';
+import { dockerTransport } from './docker/index.js';
 
 const TRANSPORTS = new Map<string, Transport>();
 
@@ -13,7 +14,7 @@ export function registerTransport(t: Transport): void {
   TRANSPORTS.set(t.name, t);
 }
 
-for (const t of [ociTransport, ociArchiveTransport, dockerArchiveTransport]) registerTransport(t);
+for (const t of [ociTransport, ociArchiveTransport, dockerArchiveTransport, dockerTransport]) registerTransport(t);
 
 export function transportNames(): string[] {
   return [...TRANSPORTS.keys()].sort();

@@ -48,12 +48,13 @@ export class FaultProxy {
 
   static async start(upstreamHost: string): Promise<FaultProxy> {
     const [uh, up] = upstreamHost.split(':');
-    let self: FaultProxy | undefined;
-    const server = createServer((req, res) => self?.handle(req, res, uh ?? '127.0.0.1', Number(up)));
+    // The handler needs the instance, which needs the listening server: fill it in after.
+    const holder: { proxy?: FaultProxy } = {};
+    const server = createServer((req, res) => holder.proxy?.handle(req, res, uh ?? '127.0.0.1', Number(up)));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as AddressInfo).port;
-    self = new FaultProxy(server, `127.0.0.1:${port}`);
-    return self;
+    holder.proxy = new FaultProxy(server, `127.0.0.1:${port}`);
+    return holder.proxy;
   }
 
   add(rule: FaultRule): void {
