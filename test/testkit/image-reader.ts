@@ -135,6 +135,7 @@ export interface ReadIndex {
 /** Reads the index named `ref` and every image it lists. */
 export async function readIndexImages(dir: string, ref?: string): Promise<ReadIndex> {
   const desc = topDescriptor(dir, ref);
+  if (desc.mediaType !== 'application/vnd.oci.image.index.v1+json') throw new Error(`${dir}:${ref}: expected an image index, found ${desc.mediaType}`);
   const indexBytes = readBlob(dir, desc.digest);
   const index = JSON.parse(indexBytes.toString('utf8')) as Index;
   const images = new Map<string, ReadImage>();
