@@ -1,7 +1,7 @@
 /** Shared bits of the docker transport tests: contexts per peer variant, tiny images, skopeo. */
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -18,9 +18,15 @@ export function sha256(b: Buffer): Digest {
   return `sha256:${createHash('sha256').update(b).digest('hex')}`;
 }
 
+const homes: string[] = [];
+process.on('exit', () => {
+  for (const h of homes) rmSync(h, { recursive: true, force: true });
+});
+
 /** A private HOME and an empty auth file, so nothing from the machine leaks into a test. */
 export function isolatedEnv(): { env: Record<string, string>; authFile: string; home: string } {
   const home = mkdtempSync(join(tmpdir(), 'imgseal-home-'));
+  homes.push(home);
   const authFile = join(home, 'auth.json');
   writeFileSync(authFile, '{}');
   return { env: { HOME: home, PATH: process.env.PATH ?? '/usr/bin:/bin', REGISTRY_AUTH_FILE: authFile }, authFile, home };
