@@ -9,6 +9,7 @@ import { registerEncryptDecrypt } from './commands/encrypt-decrypt.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerKeygen } from './commands/keygen.js';
 import { registerLayerinfo } from './commands/layerinfo.js';
+import { registerLogin } from './commands/login.js';
 import { errorLine, exitCodeFor } from './exit-codes.js';
 import { VERSION } from '../version.js';
 
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerLayerinfo(program);
   registerInspect(program);
   registerKeygen(program);
+  registerLogin(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

@@ -19,10 +19,10 @@ export function registerLayerinfo(program: Command): void {
   });
 }
 
-/** ctr-enc's layout: right-aligned columns, three spaces apart. */
+/** ctr-enc's layout: right-aligned columns, three spaces apart; the free-text last column left-aligned. */
 export function formatLayerTable(rows: LayerInfo[]): string {
   const table = [['#', 'DIGEST', 'PLATFORM', 'SIZE', 'ENCRYPTION', 'RECIPIENTS']];
   for (const r of rows) table.push([String(r.index), r.digest, r.platform, String(r.size), r.encryption.join(','), r.recipients.join(', ')]);
   const widths = table[0]!.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
-  return table.map((row) => row.map((cell, c) => cell.padStart(widths[c]!)).join('   ').trimEnd()).join('\n') + '\n';
+  return table.map((row) => row.map((cell, c) => (c === row.length - 1 ? cell : cell.padStart(widths[c]!))).join('   ').trimEnd()).join('\n') + '\n';
 }

@@ -4,9 +4,11 @@
  * printed by `imgseal keygen` and shown by layerinfo, so users can match them.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { calculateJwkThumbprint, type JWK } from 'jose';
+import type { JWK } from 'jose';
 
 export async function publicKeyFingerprint(key: KeyObject): Promise<string> {
   const pub = key.type === 'private' ? createPublicKey(key) : key;
+  // jose is loaded on first use: commands that never touch keys start without it.
+  const { calculateJwkThumbprint } = await import('jose');
   return calculateJwkThumbprint(pub.export({ format: 'jwk' }) as JWK, 'sha256');
 }

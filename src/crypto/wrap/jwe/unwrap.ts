@@ -4,7 +4,7 @@
  * any RFC 7518 enc; tolerates go-jose's duplicated top-level `encrypted_key`
  * in general JSON.
  */
-import { flattenedDecrypt, generalDecrypt, type FlattenedJWE, type GeneralJWE } from 'jose';
+import type { FlattenedJWE, GeneralJWE } from 'jose';
 import { ImgsealError } from '../../../errors.js';
 import type { DecryptionKey } from '../types.js';
 import { JWE_CONTENT_ENCRYPTIONS, JWE_KEY_ALGORITHMS, jweKeyFamily } from './algorithms.js';
@@ -37,9 +37,9 @@ export async function unwrapJwe(entry: Uint8Array, keys: readonly DecryptionKey[
     // Go ignores the top-level encrypted_key/header when recipients exist; jose
     // does too today, but stripping them keeps that independent of its version.
     const { encrypted_key: _k, header: _h, ...general } = jwe;
-    decrypt = async (key) => (await generalDecrypt(general as unknown as GeneralJWE, key, OPTIONS)).plaintext;
+    decrypt = async (key) => (await (await import('jose')).generalDecrypt(general as unknown as GeneralJWE, key, OPTIONS)).plaintext;
   } else {
-    decrypt = async (key) => (await flattenedDecrypt(jwe as unknown as FlattenedJWE, key, OPTIONS)).plaintext;
+    decrypt = async (key) => (await (await import('jose')).flattenedDecrypt(jwe as unknown as FlattenedJWE, key, OPTIONS)).plaintext;
   }
   let lastStructural: Error | undefined;
   for (const k of keys) {

@@ -9,7 +9,6 @@
  * `kid` is the recipient key's RFC 7638 thumbprint (not a JWK's own kid) so that
  * layerinfo shows the same fingerprint `imgseal keygen` printed.
  */
-import { FlattenedEncrypt, GeneralEncrypt } from 'jose';
 import { ImgsealError } from '../../../errors.js';
 import { publicKeyFingerprint } from '../../keys/fingerprint.js';
 import type { Recipient } from '../types.js';
@@ -38,6 +37,8 @@ function ordered(jwe: Record<string, unknown>): Record<string, unknown> {
 }
 
 export async function wrapJwe(privateOptions: Uint8Array, recipients: readonly Recipient[]): Promise<Uint8Array> {
+  // jose is loaded on first use: commands that never wrap keys start without it.
+  const { FlattenedEncrypt, GeneralEncrypt } = await import('jose');
   if (recipients.length === 0) throw new ImgsealError('INTERNAL', 'JWE wrap called without recipients');
   const prepared = await Promise.all(recipients.map(prepare));
   let jwe: Record<string, unknown>;
