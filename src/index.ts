@@ -1,0 +1,29 @@
+/**
+ * imgseal's public surface. Re-exports only; test/api/surface.test.ts lists every
+ * name, so the surface never changes unnoticed.
+ */
+export { ImgsealError, isImgsealError, type ErrorCode } from './errors.js';
+export * from './model/index.js';
+export * from './transports/index.js';
+export { copyImage, selectLayers, silentProgress, type CopyOptions, type CopyResult, type CopiedLayer, type EncryptOptions, type DecryptOptions, type ProgressSink, type BlobAction } from './copy/index.js';
+export {
+  parseRecipient,
+  loadDecryptionKey,
+  generateKeyPair,
+  writeKeyPair,
+  publicKeyFingerprint,
+  keyWrappers,
+  keyWrapperFor,
+  JweKeyWrapper,
+  LayerEncryptor,
+  LayerDecryptor,
+  newLayerSecrets,
+  readEncryptionAnnotations,
+  type KeyWrapper,
+  type Recipient,
+  type DecryptionKey,
+  type KeyGenOptions,
+  type KeyPair,
+} from './crypto/index.js';
+export { inspectImage, layerInfo, rawManifest, imageConfig, type InspectResult, type LayerInfo } from './inspect/index.js';
+export { VERSION } from './version.js';

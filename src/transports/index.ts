@@ -1,0 +1,6 @@
+export type { Transport, ImageReference, ImageSource, ImageDestination, ManifestBlob, PutBlobInfo, PutBlobResult } from './types.js';
+export type { SystemContext, RegistryCredentials } from './context.js';
+export { parseImageName, getTransport, transportNames, registerTransport } from './transports.js';
+export { ociTransport, OciLayoutReference } from './oci/index.js';
+export { dockerTransport, DockerReference, login, logout, parseDockerName, formatDockerName } from './docker/index.js';
+export { ociArchiveTransport, dockerArchiveTransport } from './archive/index.js';
