@@ -1,7 +1,7 @@
 // External tools for interop tests: under CI=true a missing tool fails the test,
 // elsewhere the test is skipped with the reason.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -38,6 +38,7 @@ export function skopeo(args: string[]): Promise<{ stdout: string; stderr: string
     const d = mkdtempSync(join(tmpdir(), 'imgseal-skopeo-auth-'));
     authFile = join(d, 'auth.json');
     writeFileSync(authFile, '{}');
+    process.once('exit', () => rmSync(d, { recursive: true, force: true }));
   }
   return new Promise((resolve, reject) => {
     const child = spawn('skopeo', args, { env: { ...process.env, REGISTRY_AUTH_FILE: authFile }, stdio: ['ignore', 'pipe', 'pipe'] });
