@@ -7,6 +7,7 @@
 import type { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { PassThrough } from 'node:stream';
+import { ImgsealError } from '../errors.js';
 import type { Descriptor } from '../model/descriptor.js';
 import type { ImageDestination, ImageSource, PutBlobInfo, PutBlobResult } from '../transports/types.js';
 import type { BlobAction, ProgressSink } from './progress.js';
@@ -50,8 +51,14 @@ export async function transferBlob(t: BlobTransfer): Promise<PutBlobResult> {
     return result;
   } catch (err) {
     t.progress.blobFailed?.(t.desc, err);
-    throw err;
+    throw labelled(err, t.what);
   }
+}
+
+/** Every failure names the blob it happened to, once. */
+function labelled(err: unknown, what: string): unknown {
+  if (!(err instanceof ImgsealError) || err.message.startsWith(what)) return err;
+  return new ImgsealError(err.code, `${what}: ${err.message}`, { cause: err });
 }
 
 function isPrematureClose(err: unknown): boolean {

@@ -83,8 +83,6 @@ test('library: out-of-range layer index is LAYER_INDEX_OUT_OF_RANGE with the exa
   );
 });
 
-const ALL_PLATFORMS_TODO =
-  'BUG: src/cli/commands/copy.ts declares the option as "--all, --all-platforms" (commander stores it as flags.allPlatforms) but runCopy reads flags.all, so --all/--all-platforms is ignored and only the host platform is copied';
 
 type Via = 'cli' | 'library';
 
@@ -110,8 +108,7 @@ async function run(via: Via, mode: 'encrypt' | 'decrypt', opts: { platform?: str
 }
 
 for (const via of ['library', 'cli'] as const) {
-  const todo = via === 'cli' ? ALL_PLATFORMS_TODO : undefined;
-  test(`${via}: multi-arch, --all-platforms: every layer of every platform is encrypted; configs and platforms kept; the shared layer is encrypted once`, { todo }, async () => {
+  test(`${via}: multi-arch, --all-platforms: every layer of every platform is encrypted; configs and platforms kept; the shared layer is encrypted once`, async () => {
   const src = dir('multi');
   const orig = await buildMultiArchLayout(src);
   const out = dir('out');
@@ -151,7 +148,7 @@ for (const via of ['library', 'cli'] as const) {
   }
 });
 
-  test(`${via}: multi-arch, --platform linux/arm64 --all-platforms: only arm64 layers are encrypted; amd64 manifest and every config byte-identical`, { todo }, async () => {
+  test(`${via}: multi-arch, --platform linux/arm64 --all-platforms: only arm64 layers are encrypted; amd64 manifest and every config byte-identical`, async () => {
   const src = dir('multi');
   const orig = await buildMultiArchLayout(src);
   const out = dir('out');

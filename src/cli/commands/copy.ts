@@ -12,7 +12,8 @@ export interface CopyFlags extends TransportFlags {
   encryptLayer?: number[];
   decryptionKey?: string[];
   platform?: string[];
-  all?: boolean;
+  /** `--all` / `--all-platforms` (commander names it after the second spelling). */
+  allPlatforms?: boolean;
   jobs?: number;
   quiet?: boolean;
   json?: boolean;
@@ -56,7 +57,7 @@ export async function runCopy(src: string, dest: string, flags: CopyFlags, mode:
   }
   const opts: CopyOptions = {
     platforms: platforms(flags.platform),
-    allPlatforms: !!flags.all,
+    allPlatforms: !!flags.allPlatforms,
     jobs: flags.jobs,
     sourceContext: sourceContext(flags),
     destinationContext: destinationContext(flags),
