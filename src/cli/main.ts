@@ -17,7 +17,6 @@ export function buildProgram(): Command {
   const program = new Command('imgseal')
     .description('Encrypt, decrypt, inspect and move OCI container images (ocicrypt-compatible).')
     .version(VERSION)
-    .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerCopy(program);
   registerEncryptDecrypt(program);
