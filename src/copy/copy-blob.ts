@@ -4,6 +4,7 @@
  * stores; each step that changes bytes invalidates the source digest, so the
  * destination's computed digest is what the new descriptor gets.
  */
+import { STEP_HIGH_WATER_MARK } from './steps/buffering.js';
 import type { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { PassThrough } from 'node:stream';
@@ -35,7 +36,7 @@ export async function transferBlob(t: BlobTransfer): Promise<PutBlobResult> {
     const chain: Transform[] = [new ProgressStep(t.progress, t.desc), new DigestVerifier(t.desc.digest, t.desc.size, t.what), ...t.steps];
     // The destination consumes one stream; connecting the steps here keeps errors from
     // any of them flowing to it (so it discards what it staged) and to us.
-    const out = new PassThrough({ highWaterMark: 1 << 20 });
+    const out = new PassThrough({ highWaterMark: STEP_HIGH_WATER_MARK });
     // Wait for both sides, so that the destination has cleaned up before we report.
     const [put, flow] = await Promise.allSettled([
       t.dest.putBlob(out, t.info, t.signal ? { signal: t.signal } : {}),

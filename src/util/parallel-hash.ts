@@ -65,7 +65,8 @@ const pending = new Map<number, Pending>();
 
 function getWorker(): Worker {
   if (!worker) {
-    worker = new Worker(WORKER_SOURCE, { eval: true });
+    // The worker only hashes: a small heap is plenty, and keeps its memory out of the way.
+    worker = new Worker(WORKER_SOURCE, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 16 } });
     worker.unref();
     worker.on('message', (m: { t: string; id: number; n?: number; hex?: string; b?: ArrayBuffer }) => {
       giveBack(m.b);

@@ -4,6 +4,7 @@
  * plaintext checks (private-options digest, diff_id). All checks finish before the
  * destination sees the end of the stream, so unverified plaintext is never committed.
  */
+import { STEP_HIGH_WATER_MARK } from './buffering.js';
 import type { Transform } from 'node:stream';
 import { readEncryptionAnnotations } from '../../crypto/annotations.js';
 import { LayerDecryptor } from '../../crypto/cipher/layer-cipher.js';
@@ -59,7 +60,7 @@ export async function unwrapLayerKey(layer: Descriptor, keys: readonly Decryptio
 
 export function decryptionSteps(unwrapped: UnwrappedLayer, expect: Omit<PlaintextExpectations, 'privateOptionsDigest'>): Transform[] {
   return [
-    new LayerDecryptor(unwrapped.params, { highWaterMark: 1 << 20 }),
+    new LayerDecryptor(unwrapped.params, { highWaterMark: STEP_HIGH_WATER_MARK }),
     new PlaintextVerifier({ ...expect, privateOptionsDigest: unwrapped.privateOptions.digest }),
   ];
 }

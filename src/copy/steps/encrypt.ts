@@ -3,6 +3,7 @@
  * ciphertext); once it has ended, `annotations()` wraps the private options for every
  * recipient, one blob per scheme, and returns the layer's new encryption annotations.
  */
+import { STEP_HIGH_WATER_MARK } from './buffering.js';
 import { buildEncryptionAnnotations, type Annotations } from '../../crypto/annotations.js';
 import { LayerEncryptor, newLayerSecrets } from '../../crypto/cipher/layer-cipher.js';
 import { privateOptionsFor, publicOptionsFor, serializePrivateOptions, serializePublicOptions } from '../../crypto/cipher/options.js';
@@ -19,7 +20,7 @@ export interface EncryptionStep {
 
 export function encryptionStep(recipients: readonly Recipient[], plaintextDigest: Digest): EncryptionStep {
   const secrets = newLayerSecrets();
-  const transform = new LayerEncryptor(secrets, { highWaterMark: 1 << 20 });
+  const transform = new LayerEncryptor(secrets, { highWaterMark: STEP_HIGH_WATER_MARK });
   return {
     transform,
     async annotations() {

@@ -3,6 +3,7 @@
  * when the stream ends (in _flush), so a mismatch fails the pipeline before the
  * destination sees the end of its input and can commit anything.
  */
+import { STEP_HIGH_WATER_MARK } from './buffering.js';
 import { Transform, type TransformCallback } from 'node:stream';
 import { ImgsealError } from '../../errors.js';
 import { parseDigest, type Digest } from '../../model/digest.js';
@@ -15,7 +16,7 @@ export class DigestVerifier extends Transform {
   private readonly what: string;
 
   constructor(expected: Digest, expectedSize: number | undefined, what: string) {
-    super({ highWaterMark: 1 << 20 });
+    super({ highWaterMark: STEP_HIGH_WATER_MARK });
     this.expected = expected;
     this.expectedSize = expectedSize;
     this.what = what;

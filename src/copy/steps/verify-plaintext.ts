@@ -9,6 +9,7 @@
  * recompresses during the copy (vector `zstd-recompressed`), so a private-options
  * mismatch is accepted only when the diff_id check proved the plaintext right.
  */
+import { STEP_HIGH_WATER_MARK } from './buffering.js';
 import { createGunzip, type Gunzip } from 'node:zlib';
 import { Transform, type TransformCallback } from 'node:stream';
 import { Decompress as ZstdDecompress } from 'fzstd';
@@ -43,7 +44,7 @@ export class PlaintextVerifier extends Transform {
   private sideError: unknown;
 
   constructor(private readonly expect: PlaintextExpectations) {
-    super({ highWaterMark: 1 << 20 });
+    super({ highWaterMark: STEP_HIGH_WATER_MARK });
     if (!expect.diffId) return;
     if (expect.compression === 'gzip') {
       this.gunzip = createGunzip();
