@@ -8,14 +8,12 @@
  * a stream that fails half-way (a decryption whose HMAC fails at the end, an abort)
  * leaves nothing behind.
  */
-import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
-import { randomUUID } from 'node:crypto';
+import { moveIntoPlace, writeVerifiedTemp } from '../common/staged-blob.js';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { ImgsealError, asImgsealError } from '../../errors.js';
-import { Digester, parseDigest, type Digest } from '../../model/digest.js';
+import { parseDigest, type Digest } from '../../model/digest.js';
 import type { PutBlobInfo, PutBlobResult } from '../types.js';
 import { writeTar, type TarInput } from './tar-write.js';
 
@@ -63,34 +61,12 @@ export class BlobStage {
   }
 
   async putBlob(stream: Readable, info: PutBlobInfo, signal?: AbortSignal): Promise<PutBlobResult> {
-    const digester = new Digester(info.digest ? parseDigest(info.digest).algorithm : 'sha256');
-    const tmp = join(this.dir, 'incoming', randomUUID());
     try {
-      await pipeline(
-        stream,
-        async function* hash(source: AsyncIterable<Buffer>) {
-          for await (const chunk of source) {
-            digester.update(chunk);
-            yield chunk;
-          }
-        },
-        createWriteStream(tmp, { flags: 'wx' }),
-        signal ? { signal } : {},
-      );
-      const digest = digester.digest();
-      if (info.digest && digest !== info.digest) {
-        throw new ImgsealError('DIGEST_MISMATCH', `blob digest mismatch: expected ${info.digest}, got ${digest}`);
-      }
-      if (info.size !== undefined && info.size >= 0 && info.size !== digester.size) {
-        throw new ImgsealError('SIZE_MISMATCH', `blob ${digest}: expected ${info.size} bytes, got ${digester.size}`);
-      }
-      const final = this.blobPath(digest);
-      await mkdir(dirname(final), { recursive: true });
-      await rename(tmp, final);
-      this.blobs.set(digest, digester.size);
-      return { digest, size: digester.size };
+      const { tempPath, digest, size } = await writeVerifiedTemp(stream, join(this.dir, 'incoming'), info, signal);
+      await moveIntoPlace(tempPath, this.blobPath(digest));
+      this.blobs.set(digest, size);
+      return { digest, size };
     } catch (err) {
-      await rm(tmp, { force: true });
       if (signal?.aborted) throw new ImgsealError('ABORTED', 'blob upload aborted', { cause: err });
       throw asImgsealError(err, 'IO_ERROR', 'writing blob to archive staging');
     }
