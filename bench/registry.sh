@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# Benchmark: imgseal vs skopeo pushing (oci: → docker://) and pulling (docker:// → oci:)
+# against a real registry (CNCF distribution, the plain-HTTP test peer on 127.0.0.1),
+# measured in the same run on this machine. Two images built by hand:
+#   big:  BIG_LAYERS layers of BIG_LAYER_MIB MiB of random data each (default 20 × 25 MiB)
+#   tiny: TINY_LAYERS layers of TINY_LAYER_KIB KiB of random data each (default 200 × 4 KiB)
+# Layers are uncompressed tars (application/vnd.oci.image.layer.v1.tar): random data
+# does not compress, and skipping gzip keeps creating the images fast. So that both
+# tools move the same bytes, skopeo pushes with --preserve-digests (otherwise it gzips
+# uncompressed layers on the way to a registry) and pulls with
+# --dest-oci-accept-uncompressed-layers (otherwise it gzips them into oci:).
+# Prints a markdown table: best wall time of RUNS runs, MiB/s, peak RSS, registry
+# requests per run, imgseal/skopeo speed ratio next to the issue's targets.
+#   bench/registry.sh [WORK_DIR]
+# Env: RUNS (2), BIG_LAYERS (20), BIG_LAYER_MIB (25), TINY_LAYERS (200), TINY_LAYER_KIB (4),
+#      JOBS (imgseal --jobs; empty = its default), TINY_EXTRA_JOBS (16; also times imgseal
+#      with --jobs N on the tiny image, empty = skip), KEEP=1 keeps WORK and the registry log.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+WORK="${1:-/tmp/imgseal-bench-registry}"
+RUNS="${RUNS:-2}"; BIG_LAYERS="${BIG_LAYERS:-20}"; BIG_LAYER_MIB="${BIG_LAYER_MIB:-25}"
+TINY_LAYERS="${TINY_LAYERS:-200}"; TINY_LAYER_KIB="${TINY_LAYER_KIB:-4}"; JOBS="${JOBS:-}"
+TINY_EXTRA_JOBS="${TINY_EXTRA_JOBS-16}"
+for pair in skopeo:skopeo /usr/bin/time:time bc:bc curl:curl; do
+  c="${pair%%:*}"; p="${pair#*:}"
+  if [ "${c#/}" != "$c" ]; then [ -e "$c" ] && continue; else command -v "$c" >/dev/null && continue; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$p" >&2
+done
+[ -f "$ROOT/dist/src/cli/main.js" ] || (cd "$ROOT" && npx tsc -p tsconfig.json)
+IMGSEAL=(node "$ROOT/dist/src/cli/main.js")
+IM_JOBS=(); [ -n "$JOBS" ] && IM_JOBS=(--jobs "$JOBS")
+
+# skopeo (as root) remembers where it saw each blob and would mount it from an earlier
+# repository instead of uploading: its cache is moved aside for the run and restored.
+BIC=/var/lib/containers/cache/blob-info-cache-v1.boltdb
+BIC_SAVED="$BIC.imgseal-bench-$$"
+STATE="$WORK/reg"
+cleanup() {
+  "$ROOT/test/peers/registry/stop.sh" "$STATE" >/dev/null 2>&1 || true
+  rm -f "$BIC"
+  [ -e "$BIC_SAVED" ] && mv -f "$BIC_SAVED" "$BIC"
+  if [ "${KEEP:-0}" = 1 ]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi
+}
+rm -rf "$WORK"; mkdir -p "$WORK"
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+[ -e "$BIC" ] && mv "$BIC" "$BIC_SAVED"
+
+"$ROOT/test/peers/registry/start-plain.sh" "$STATE" >/dev/null 2>"$WORK/start.log" || { cat "$WORK/start.log" >&2; exit 1; }
+# shellcheck disable=SC1091
+. "$STATE/env"
+HOST="$REGISTRY_HOST"; RLOG="$STATE/registry.log"
+cd "$WORK"
+export REGISTRY_AUTH_FILE="$WORK/auth.json"; echo '{}' >"$REGISTRY_AUTH_FILE"
+
+# make_layout DIR COUNT BYTES: an OCI layout with COUNT layers, each an uncompressed tar
+# holding BYTES random bytes.
+make_layout() {
+  local dir="$1" count="$2" bytes="$3" i sha size layers="" cfg cfgsize man mansize diffids=""
+  mkdir -p "$dir/blobs/sha256" payload
+  for ((i = 0; i < count; i++)); do
+    head -c "$bytes" /dev/urandom >payload/random.bin
+    tar -C payload -cf layer.tar random.bin
+    sha="$(sha256sum layer.tar | cut -d' ' -f1)"; size="$(stat -c %s layer.tar)"
+    mv layer.tar "$dir/blobs/sha256/$sha"
+    layers+="${layers:+,}{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"sha256:$sha\",\"size\":$size}"
+    diffids+="${diffids:+,}\"sha256:$sha\""
+  done
+  rm -rf payload
+  printf '{"architecture":"amd64","os":"linux","config":{},"rootfs":{"type":"layers","diff_ids":[%s]}}' "$diffids" >cfg.json
+  cfg="$(sha256sum cfg.json | cut -d' ' -f1)"; cfgsize="$(stat -c %s cfg.json)"; mv cfg.json "$dir/blobs/sha256/$cfg"
+  printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%s},"layers":[%s]}' "$cfg" "$cfgsize" "$layers" >man.json
+  man="$(sha256sum man.json | cut -d' ' -f1)"; mansize="$(stat -c %s man.json)"; mv man.json "$dir/blobs/sha256/$man"
+  printf '{"imageLayoutVersion":"1.0.0"}' >"$dir/oci-layout"
+  printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%s,"annotations":{"org.opencontainers.image.ref.name":"t"}}]}' "$man" "$mansize" >"$dir/index.json"
+}
+
+# Registry access-log lines (one per HTTP request distribution served).
+reqs() { grep -c '^127\.0\.0\.1 - - \[.*HTTP/1\.1" [0-9]' "$RLOG" 2>/dev/null || true; }
+
+# measure TAG CMD... (CMD may contain the word @N@, replaced by the run number so every
+# push goes to a fresh repository): best wall time, peak RSS (KiB), requests of the best
+# run; prints "secs rss_kib requests". The output folder pull-out is emptied before each run.
+measure() {
+  local best="" rss=0 breqs=0 line t m r0 r1 run a args
+  for ((run = 1; run <= RUNS; run++)); do
+    args=(); for a in "$@"; do args+=("${a//@N@/$run}"); done
+    rm -rf pull-out "$BIC"; sync
+    r0="$(reqs)"
+    if ! line="$(/usr/bin/time -f '%e %M' "${args[@]}" 2>&1 >/dev/null)"; then
+      echo "FAILED: ${args[*]}" >&2; echo "$line" >&2; return 1
+    fi
+    line="$(tail -1 <<<"$line")"
+    r1="$(reqs)"
+    t="${line% *}"; m="${line#* }"
+    if [ -z "$best" ] || [ "$(echo "$t < $best" | bc -l)" = 1 ]; then best="$t"; breqs=$((r1 - r0)); fi
+    [ "$m" -gt "$rss" ] && rss="$m"
+  done
+  echo "$best $rss $breqs"
+}
+
+SK=(skopeo copy -q)
+LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# imgseal vs skopeo against distribution $(docker-registry --version 2>/dev/null | awk '{print $3}') (plain HTTP, 127.0.0.1), $(nproc) cores, $(date -u +%FT%TZ)"
+echo "imgseal $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?') (dist built $(date -u -r "$ROOT/dist/src/cli/main.js" +%FT%TZ)), skopeo $(skopeo --version | awk '{print $3}'), node $(node --version), best of $RUNS runs, imgseal --jobs ${JOBS:-default (6)}"
+echo "load average before: $LOAD_BEFORE"
+echo
+echo "| image | operation | tool | seconds | MiB/s | peak RSS MiB | requests | imgseal / skopeo | target |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+row() { # IMAGE OP TOOL SECS RSS REQS ["RATIO | TARGET"]
+  [ -n "$4" ] || { echo "a measurement failed ($1 $2 $3)" >&2; exit 1; }
+  printf '| %s | %s | %s | %.2f | %.1f | %.0f | %s | %s |\n' "$1" "$2" "$3" "$4" \
+    "$(echo "$MIB / $4" | bc -l)" "$(echo "$5 / 1024" | bc -l)" "$6" "${7:- | }"
+}
+verdict() { # RATIO_EXPR TARGET_RATIO RSS_KIB
+  local r ok=yes; r="$(echo "$1" | bc -l 2>/dev/null || echo 0)"
+  [ "$(echo "$r >= $2" | bc -l)" = 1 ] || ok=no
+  local rssok=yes; [ "$3" -le $((150 * 1024)) ] || rssok=no
+  printf '%.2f× | ≥ %s×: %s; RSS ≤ 150: %s' "$r" "$2" "$ok" "$rssok"
+}
+
+bench_image() { # NAME COUNT BYTES TARGET [EXTRA_JOBS]
+  local name="$1" count="$2" bytes="$3" target="$4" xj="${5:-}"
+  rm -rf src; make_layout src "$count" "$bytes"
+  MIB="$(echo "$(du -sb src/blobs/sha256 | cut -f1) / 1048576" | bc -l)"
+  local label; label="$name ($count × $(numfmt --to=iec-i --suffix=B "$bytes"))"
+  local sk_push sk_push_rss sk_push_n im_push im_push_rss im_push_n
+  read -r sk_push sk_push_rss sk_push_n < <(measure "${SK[@]}" --preserve-digests --dest-tls-verify=false oci:src:t "docker://$HOST/bench/$name-skopeo-@N@:t")
+  read -r im_push im_push_rss im_push_n < <(measure "${IMGSEAL[@]}" copy -q "${IM_JOBS[@]}" --dest-tls-verify=false oci:src:t "docker://$HOST/bench/$name-imgseal-@N@:t")
+  row "$label" push skopeo "$sk_push" "$sk_push_rss" "$sk_push_n"
+  row "$label" push imgseal "$im_push" "$im_push_rss" "$im_push_n" "$(verdict "$sk_push / $im_push" "$target" "$im_push_rss")"
+  if [ -n "$xj" ]; then
+    read -r im_push im_push_rss im_push_n < <(measure "${IMGSEAL[@]}" copy -q --jobs "$xj" --dest-tls-verify=false oci:src:t "docker://$HOST/bench/$name-imgseal-j$xj-@N@:t")
+    row "$label" push "imgseal --jobs $xj" "$im_push" "$im_push_rss" "$im_push_n" "$(verdict "$sk_push / $im_push" "$target" "$im_push_rss")"
+  fi
+  local sk_pull sk_pull_rss sk_pull_n im_pull im_pull_rss im_pull_n
+  read -r sk_pull sk_pull_rss sk_pull_n < <(measure "${SK[@]}" --src-tls-verify=false --dest-oci-accept-uncompressed-layers "docker://$HOST/bench/$name-skopeo-1:t" oci:pull-out:t)
+  read -r im_pull im_pull_rss im_pull_n < <(measure "${IMGSEAL[@]}" copy -q "${IM_JOBS[@]}" --src-tls-verify=false "docker://$HOST/bench/$name-skopeo-1:t" oci:pull-out:t)
+  row "$label" pull skopeo "$sk_pull" "$sk_pull_rss" "$sk_pull_n"
+  row "$label" pull imgseal "$im_pull" "$im_pull_rss" "$im_pull_n" "$(verdict "$sk_pull / $im_pull" "$target" "$im_pull_rss")"
+  if [ -n "$xj" ]; then
+    read -r im_pull im_pull_rss im_pull_n < <(measure "${IMGSEAL[@]}" copy -q --jobs "$xj" --src-tls-verify=false "docker://$HOST/bench/$name-skopeo-1:t" oci:pull-out:t)
+    row "$label" pull "imgseal --jobs $xj" "$im_pull" "$im_pull_rss" "$im_pull_n" "$(verdict "$sk_pull / $im_pull" "$target" "$im_pull_rss")"
+  fi
+  rm -rf src pull-out
+}
+
+bench_image big "$BIG_LAYERS" "$((BIG_LAYER_MIB * 1024 * 1024))" 2
+bench_image tiny "$TINY_LAYERS" "$((TINY_LAYER_KIB * 1024))" 3 "$TINY_EXTRA_JOBS"
+echo
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
