@@ -33,7 +33,10 @@ export async function transferBlob(t: BlobTransfer): Promise<PutBlobResult> {
   t.progress.blobStarted(t.desc, t.action);
   try {
     const input = await t.src.getBlob(t.desc, t.signal ? { signal: t.signal } : {});
-    const chain: Transform[] = [new ProgressStep(t.progress, t.desc), new DigestVerifier(t.desc.digest, t.desc.size, t.what), ...t.steps];
+    // A blob copied unchanged is verified by the destination itself (it must reject a
+    // digest other than info.digest before committing), so it is hashed once, not twice.
+    const destinationVerifies = t.steps.length === 0 && t.info.digest === t.desc.digest && t.info.size === t.desc.size;
+    const chain: Transform[] = [new ProgressStep(t.progress, t.desc), ...(destinationVerifies ? [] : [new DigestVerifier(t.desc.digest, t.desc.size, t.what)]), ...t.steps];
     // The destination consumes one stream; connecting the steps here keeps errors from
     // any of them flowing to it (so it discards what it staged) and to us.
     const out = new PassThrough({ highWaterMark: STEP_HIGH_WATER_MARK });

@@ -28,6 +28,9 @@ export async function copyImage(source: ImageReference, destination: ImageRefere
         dest,
         opts,
         limit: concurrencyLimit(Math.max(1, opts.jobs ?? Math.min(6, dest.maxParallelBlobs))),
+        // Small blobs are all round trips and no bytes: many at once hide the latency
+        // (bounded by the HTTP pool of 16 connections per registry).
+        smallLimit: concurrencyLimit(Math.max(16, opts.jobs ?? 0)),
         blobCache: new Map(),
         layersOut: [],
       };

@@ -20,11 +20,17 @@ import { encryptionStep } from './steps/encrypt.js';
 import { decryptionSteps, unwrapLayerKey, type UnwrappedLayer } from './steps/decrypt.js';
 import { withoutEncryptionAnnotations as removeEncryptionAnnotations } from '../crypto/annotations.js';
 
+/** Up to this size a blob costs round trips rather than bandwidth. */
+export const SMALL_BLOB = 1 << 20;
+
 export interface CopyContext {
   src: ImageSource;
   dest: ImageDestination;
   opts: CopyOptions;
+  /** Runs a large blob's transfer under the `jobs` limit. */
   limit: <T>(task: () => Promise<T>) => Promise<T>;
+  /** Runs a small blob's transfer (≤ SMALL_BLOB bytes) under a wider limit. */
+  smallLimit: <T>(task: () => Promise<T>) => Promise<T>;
   /** Layers shared by several images of an index are processed once (same ciphertext everywhere). */
   blobCache: Map<string, Promise<Descriptor>>;
   layersOut: CopiedLayer[];
@@ -77,7 +83,8 @@ export async function copyInstance(
       const key = `${action}:${layer.digest}`;
       let pending = ctx.blobCache.get(key);
       if (!pending) {
-        pending = ctx.limit(() => moveLayer(ctx, layer, i, action, unwrapped.get(i), config, what));
+        const limit = layer.size <= SMALL_BLOB ? ctx.smallLimit : ctx.limit;
+        pending = limit(() => moveLayer(ctx, layer, i, action, unwrapped.get(i), config, what));
         ctx.blobCache.set(key, pending);
       }
       return pending.then((d) => {

@@ -32,22 +32,22 @@ parentPort.on('message', (m) => {
 `;
 
 /** Bytes one hash may have in flight before update() asks the caller to wait. */
-const MAX_IN_FLIGHT = 4 << 20;
+const MAX_IN_FLIGHT = 2 << 20;
 /**
- * Chunks are copied into pooled buffers that the worker hands back with its
- * acknowledgement, so a copy of any size allocates nothing per chunk and the memory
- * in flight is bounded by the pool (GC never has to catch up with 1 GiB of garbage).
+ * Chunks are packed into pooled 256 KiB buffers (network reads arrive in 16–64 KiB
+ * pieces) that the worker hands back with its acknowledgement, so a copy of any size
+ * allocates nothing per chunk, and the memory in flight — counted in whole buffers —
+ * stays bounded.
  */
 const POOL_BUFFER = 256 << 10;
 const pool: ArrayBuffer[] = [];
 
-function takeBuffer(n: number): ArrayBuffer {
-  if (n <= POOL_BUFFER) return pool.pop() ?? new ArrayBuffer(POOL_BUFFER);
-  return new ArrayBuffer(n);
+function takeBuffer(): ArrayBuffer {
+  return pool.pop() ?? new ArrayBuffer(POOL_BUFFER);
 }
 
 function giveBack(b: ArrayBuffer | undefined): void {
-  if (b && b.byteLength === POOL_BUFFER && pool.length < 64) pool.push(b);
+  if (b && b.byteLength === POOL_BUFFER && pool.length < 32) pool.push(b);
 }
 /** Below this size a blob is hashed inline: the worker round trip would cost more. */
 export const PARALLEL_HASH_THRESHOLD = 4 << 20;
@@ -73,7 +73,7 @@ function getWorker(): Worker {
       const p = pending.get(m.id);
       if (!p) return;
       if (m.t === 'a') {
-        p.inFlight -= m.n ?? 0;
+        p.inFlight -= POOL_BUFFER;
         if (p.inFlight <= MAX_IN_FLIGHT / 2 && p.drain) {
           const d = p.drain;
           p.drain = undefined;
@@ -123,6 +123,8 @@ class WorkerHasher implements StreamHasher {
   private readonly state: Pending = { inFlight: 0 };
   private bytes = 0;
   private finished = false;
+  private current: ArrayBuffer | undefined;
+  private used = 0;
 
   constructor(readonly algorithm: DigestAlgorithm) {
     users++;
@@ -138,18 +140,28 @@ class WorkerHasher implements StreamHasher {
   update(chunk: Uint8Array): void | Promise<void> {
     let off = 0;
     while (off < chunk.byteLength) {
-      const n = Math.min(POOL_BUFFER, chunk.byteLength - off);
-      const b = takeBuffer(n);
-      new Uint8Array(b).set(chunk.subarray(off, off + n));
-      getWorker().postMessage({ t: 'u', id: this.id, b, n }, [b]);
+      this.current ??= takeBuffer();
+      const n = Math.min(POOL_BUFFER - this.used, chunk.byteLength - off);
+      new Uint8Array(this.current, this.used, n).set(chunk.subarray(off, off + n));
+      this.used += n;
       off += n;
+      if (this.used === POOL_BUFFER) this.post();
     }
     this.bytes += chunk.byteLength;
-    this.state.inFlight += chunk.byteLength;
     if (this.state.inFlight > MAX_IN_FLIGHT) return new Promise((resolve) => (this.state.drain = resolve));
   }
 
+  private post(): void {
+    if (!this.current || this.used === 0) return;
+    const b = this.current;
+    getWorker().postMessage({ t: 'u', id: this.id, b, n: this.used }, [b]);
+    this.state.inFlight += POOL_BUFFER;
+    this.current = undefined;
+    this.used = 0;
+  }
+
   digest(): Promise<Digest> {
+    this.post();
     return new Promise((resolve) => {
       this.state.done = (hex) => {
         this.release();
@@ -167,6 +179,8 @@ class WorkerHasher implements StreamHasher {
   }
 
   private release(): void {
+    giveBack(this.current);
+    this.current = undefined;
     if (this.finished) return;
     this.finished = true;
     users--;

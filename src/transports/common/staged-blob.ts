@@ -44,6 +44,15 @@ export class DigestingStream extends Transform {
   }
 }
 
+/** Folders known to exist: a copy of 200 small blobs need not mkdir 400 times. */
+const madeDirs = new Set<string>();
+
+async function ensureDir(dir: string): Promise<void> {
+  if (madeDirs.has(dir)) return;
+  await mkdir(dir, { recursive: true });
+  madeDirs.add(dir);
+}
+
 export function tempName(dir: string, base = 'blob'): string {
   return join(dir, `.${base}-${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
 }
@@ -58,7 +67,7 @@ export async function writeVerifiedTemp(
   info: PutBlobInfo,
   signal?: AbortSignal,
 ): Promise<PutBlobResult & { tempPath: string }> {
-  await mkdir(dir, { recursive: true });
+  await ensureDir(dir);
   const tempPath = tempName(dir);
   const algorithm = info.digest ? parseDigest(info.digest).algorithm : 'sha256';
   const hasher = new DigestingStream(algorithm, info.size);
@@ -81,8 +90,16 @@ export async function writeVerifiedTemp(
 
 /** Renames a verified temp file to its final place (atomic on one filesystem). */
 export async function moveIntoPlace(tempPath: string, finalPath: string): Promise<void> {
-  await mkdir(dirname(finalPath), { recursive: true });
-  await rename(tempPath, finalPath);
+  await ensureDir(dirname(finalPath));
+  try {
+    await rename(tempPath, finalPath);
+  } catch (err) {
+    // The folder may have been removed since (a staging folder of an earlier copy).
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    madeDirs.delete(dirname(finalPath));
+    await mkdir(dirname(finalPath), { recursive: true });
+    await rename(tempPath, finalPath);
+  }
 }
 
 export type { Digest };

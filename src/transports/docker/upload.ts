@@ -8,7 +8,8 @@
  */
 import { Readable } from 'node:stream';
 import { ImgsealError, isImgsealError } from '../../errors.js';
-import { Digester, digestOf, type Digest, type DigestAlgorithm } from '../../model/digest.js';
+import { createStreamHasher } from '../../util/parallel-hash.js';
+import { digestOf, type Digest, type DigestAlgorithm } from '../../model/digest.js';
 import type { PutBlobInfo, PutBlobResult } from '../types.js';
 import { discard, readLimited } from './body.js';
 import type { RegistryClient } from './client.js';
@@ -101,23 +102,35 @@ export class BlobUploader {
   }
 
   private async putStreaming(stream: Readable, info: PutBlobInfo, signal?: AbortSignal): Promise<PutBlobResult> {
-    const digester = new Digester(algorithmOf(info.digest));
+    // Large uploads are hashed on the hash worker, so the main thread keeps sending.
+    const hasher = createStreamHasher(algorithmOf(info.digest), info.size);
     let sourceErr: unknown;
     let consumed = 0;
     let started = false;
     // Wraps the input so we hash while sending and know whether a failure was the input's own.
     async function* hashing(): AsyncGenerator<Buffer> {
       started = true;
+      const input = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
       try {
-        for await (const c of stream) {
-          const chunk = typeof c === 'string' ? Buffer.from(c) : (c as Buffer);
-          digester.update(chunk);
+        for (;;) {
+          let next: IteratorResult<Buffer | string>;
+          try {
+            next = await input.next();
+          } catch (err) {
+            // Only a failure of the input itself is the input's (e.g. a failed HMAC
+            // check upstream); errors thrown in by the HTTP side are not.
+            sourceErr = err;
+            throw err;
+          }
+          if (next.done) return;
+          const chunk = typeof next.value === 'string' ? Buffer.from(next.value) : next.value;
+          const wait = hasher.update(chunk);
+          if (wait) await wait;
           consumed += chunk.length;
           yield chunk;
         }
-      } catch (err) {
-        sourceErr = err;
-        throw err;
+      } finally {
+        await input.return?.();
       }
     }
     // A session that fails before the input was touched can be replaced by a new one.
@@ -138,16 +151,17 @@ export class BlobUploader {
         next = await this.location(res.headers.location ?? session.toString(), 'sending data');
       } catch (err) {
         await this.cancel(session);
-        if (sourceErr !== undefined) throw sourceErr;
         const retryable = isImgsealError(err, 'NETWORK_ERROR', 'REGISTRY_ERROR', 'TOO_MANY_REQUESTS', 'UNAUTHORIZED');
-        if (retryable && !started && consumed === 0 && attempt < this.client.retry.retryTimes) continue;
+        if (sourceErr === undefined && retryable && !started && consumed === 0 && attempt < this.client.retry.retryTimes) continue;
+        hasher.abandon();
+        if (sourceErr !== undefined) throw sourceErr;
         stream.destroy();
         if (consumed > 0 && isImgsealError(err)) {
           throw new ImgsealError(err.code, `${err.message} (after ${consumed} bytes; the input cannot be replayed, nothing was committed)`, { cause: err });
         }
         throw err;
       }
-      const digest = digester.digest();
+      const digest = await hasher.digest();
       try {
         this.check(info, digest, consumed);
         await this.finish(next, digest, undefined, signal);
