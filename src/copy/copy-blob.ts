@@ -19,52 +19,89 @@ export interface BlobTransfer {
   src: ImageSource;
   dest: ImageDestination;
   desc: Descriptor;
-  /** Steps after source verification (decrypt, plaintext checks, encrypt). */
-  steps: Transform[];
+  /**
+   * Makes the steps after source verification (decrypt, plaintext checks, encrypt).
+   * A factory, because a retried transfer needs fresh, stateful steps.
+   */
+  steps: () => Transform[];
   /** What the destination should expect; digest only when the bytes are unchanged or known. */
   info: PutBlobInfo;
   action: BlobAction;
   progress: ProgressSink;
   what: string;
+  /** Whole-blob restarts after the destination failed mid-stream (default 0). */
+  retries?: number;
   signal?: AbortSignal;
 }
 
+/** Which side of one attempt failed: only a destination failure is worth a retry. */
+class AttemptFailure {
+  constructor(
+    readonly error: unknown,
+    readonly side: 'source' | 'destination',
+  ) {}
+}
+
+/** Destination failures worth restarting the blob for: the source can always be re-read. */
+const RETRYABLE: ReadonlySet<string> = new Set(['NETWORK_ERROR', 'REGISTRY_ERROR', 'TOO_MANY_REQUESTS']);
+
 export async function transferBlob(t: BlobTransfer): Promise<PutBlobResult> {
   t.progress.blobStarted(t.desc, t.action);
-  try {
-    const input = await t.src.getBlob(t.desc, t.signal ? { signal: t.signal } : {});
-    // A blob copied unchanged is verified by the destination itself (it must reject a
-    // digest other than info.digest before committing), so it is hashed once, not twice.
-    const destinationVerifies = t.steps.length === 0 && t.info.digest === t.desc.digest && t.info.size === t.desc.size;
-    const chain: Transform[] = [new ProgressStep(t.progress, t.desc), ...(destinationVerifies ? [] : [new DigestVerifier(t.desc.digest, t.desc.size, t.what)]), ...t.steps];
-    // The destination consumes one stream; connecting the steps here keeps errors from
-    // any of them flowing to it (so it discards what it staged) and to us.
-    const out = new PassThrough({ highWaterMark: STEP_HIGH_WATER_MARK });
-    // Wait for both sides, so that the destination has cleaned up before we report.
-    const [put, flow] = await Promise.allSettled([
-      t.dest.putBlob(out, t.info, t.signal ? { signal: t.signal } : {}),
-      pipeline([input as Readable, ...chain, out]).catch((err: unknown) => {
-        out.destroy(err as Error);
-        throw err;
-      }),
-    ]);
-    if (flow.status === 'rejected' && !(put.status === 'rejected' && isPrematureClose(flow.reason))) throw flow.reason;
-    if (put.status === 'rejected') throw put.reason;
-    const result = put.value;
-    t.progress.blobDone(t.desc, t.action);
-    return result;
-  } catch (err) {
-    t.progress.blobFailed?.(t.desc, err);
-    throw labelled(err, t.what);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const result = await transferOnce(t);
+      t.progress.blobDone(t.desc, t.action);
+      return result;
+    } catch (err) {
+      const { error, side } = err instanceof AttemptFailure ? err : new AttemptFailure(err, 'source');
+      if (side === 'destination' && attempt < (t.retries ?? 0) && error instanceof ImgsealError && RETRYABLE.has(error.code) && !t.signal?.aborted) {
+        t.progress.note?.(`${t.what}: ${error.message}; sending the blob again (${attempt + 1}/${t.retries})`);
+        continue;
+      }
+      t.progress.blobFailed?.(t.desc, error);
+      throw labelled(error, t.what);
+    }
   }
+}
+
+/**
+ * One attempt. Rejects with an AttemptFailure: which side failed decides whether a
+ * retry can help (a failed check of the data never can).
+ */
+async function transferOnce(t: BlobTransfer): Promise<PutBlobResult> {
+  let input: Readable;
+  try {
+    input = await t.src.getBlob(t.desc, t.signal ? { signal: t.signal } : {});
+  } catch (error) {
+    throw new AttemptFailure(error, 'source');
+  }
+  const steps = t.steps();
+  // A blob copied unchanged is verified by the destination itself (it must reject a
+  // digest other than info.digest before committing), so it is hashed once, not twice.
+  const destinationVerifies = steps.length === 0 && t.info.digest === t.desc.digest && t.info.size === t.desc.size;
+  const chain: Transform[] = [new ProgressStep(t.progress, t.desc), ...(destinationVerifies ? [] : [new DigestVerifier(t.desc.digest, t.desc.size, t.what)]), ...steps];
+  // The destination consumes one stream; connecting the steps here keeps errors from
+  // any of them flowing to it (so it discards what it staged) and to us.
+  const out = new PassThrough({ highWaterMark: STEP_HIGH_WATER_MARK });
+  // Wait for both sides, so that the destination has cleaned up before we report.
+  const [put, flow] = await Promise.allSettled([
+    t.dest.putBlob(out, t.info, t.signal ? { signal: t.signal } : {}),
+    pipeline([input, ...chain, out]).catch((err: unknown) => {
+      out.destroy(err as Error);
+      throw err;
+    }),
+  ]);
+  // The first cause wins: a failed check in the steps (an ImgsealError from the flow)
+  // over what the destination then saw; a destination failure over the raw stream
+  // errors (aborts, resets) it caused upstream.
+  if (flow.status === 'rejected' && flow.reason instanceof ImgsealError) throw new AttemptFailure(flow.reason, 'source');
+  if (put.status === 'rejected') throw new AttemptFailure(put.reason, 'destination');
+  if (flow.status === 'rejected') throw new AttemptFailure(flow.reason, 'source');
+  return put.value;
 }
 
 /** Every failure names the blob it happened to, once. */
 function labelled(err: unknown, what: string): unknown {
   if (!(err instanceof ImgsealError) || err.message.startsWith(what)) return err;
   return new ImgsealError(err.code, `${what}: ${err.message}`, { cause: err });
-}
-
-function isPrematureClose(err: unknown): boolean {
-  return (err as NodeJS.ErrnoException | undefined)?.code === 'ERR_STREAM_PREMATURE_CLOSE';
 }

@@ -16,7 +16,8 @@ import { transferBlob } from './copy-blob.js';
 import { planLayers, type LayerAction } from './layer-plan.js';
 import type { CopiedLayer, CopyOptions } from './options.js';
 import { silentProgress } from './progress.js';
-import { encryptionStep } from './steps/encrypt.js';
+import { encryptionStep, type EncryptionStep } from './steps/encrypt.js';
+import type { Transform } from 'node:stream';
 import { decryptionSteps, unwrapLayerKey, type UnwrappedLayer } from './steps/decrypt.js';
 import { withoutEncryptionAnnotations as removeEncryptionAnnotations } from '../crypto/annotations.js';
 
@@ -119,19 +120,28 @@ async function moveLayer(
 ): Promise<Descriptor> {
   const progress = ctx.opts.progress ?? silentProgress;
   const label = `${what} layer ${index} (${layer.digest})`;
+  const retries = ctx.opts.destinationContext?.retryTimes ?? 3;
+  const common = { src: ctx.src, dest: ctx.dest, desc: layer, action, progress, what: label, retries, ...(ctx.opts.signal ? { signal: ctx.opts.signal } : {}) };
   if (action === 'copy') {
     if (await ctx.dest.tryReuseBlob(layer)) {
       progress.blobDone(layer, 'reuse');
       return layer;
     }
-    const r = await transferBlob({ src: ctx.src, dest: ctx.dest, desc: layer, steps: [], info: { digest: layer.digest, size: layer.size, mediaType: layer.mediaType }, action, progress, what: label, signal: ctx.opts.signal });
+    const r = await transferBlob({ ...common, steps: () => [], info: { digest: layer.digest, size: layer.size, mediaType: layer.mediaType } });
     return { ...layer, digest: r.digest, size: r.size };
   }
   if (action === 'encrypt') {
-    const step = encryptionStep(ctx.opts.encrypt?.recipients ?? [], layer.digest);
     const mediaType = encryptedMediaType(layer.mediaType);
+    // A retried transfer encrypts afresh (new key and nonce); the annotations are those
+    // of the attempt whose ciphertext was stored.
+    let step: EncryptionStep | undefined;
+    const steps = (): Transform[] => {
+      step = encryptionStep(ctx.opts.encrypt?.recipients ?? [], layer.digest);
+      return [step.transform];
+    };
     // CTR keeps the length: the ciphertext is exactly as long as the layer.
-    const r = await transferBlob({ src: ctx.src, dest: ctx.dest, desc: layer, steps: [step.transform], info: { mediaType, size: layer.size }, action, progress, what: label, signal: ctx.opts.signal });
+    const r = await transferBlob({ ...common, steps, info: { mediaType, size: layer.size } });
+    if (!step) throw new ImgsealError('INTERNAL', `${label}: no encryption step ran`);
     const annotations = { ...withoutEncryption(layer.annotations), ...(await step.annotations()) };
     return { ...layer, mediaType, digest: r.digest, size: r.size, annotations };
   }
@@ -142,9 +152,9 @@ async function moveLayer(
   // An uncompressed layer is its own tar, so its diff_id is the digest the destination
   // must compute: it verifies that before committing, and no step hashes twice.
   const diffIdCheckedByDestination = compression === 'none' && diffId !== undefined;
-  const steps = decryptionSteps(unwrapped, { diffId, compression, what: label, warn: ctx.opts.warn, diffIdCheckedByDestination });
+  const steps = (): Transform[] => decryptionSteps(unwrapped, { diffId, compression, what: label, warn: ctx.opts.warn, diffIdCheckedByDestination });
   const info = { mediaType, size: layer.size, ...(diffIdCheckedByDestination ? { digest: diffId } : {}) };
-  const r = await transferBlob({ src: ctx.src, dest: ctx.dest, desc: layer, steps, info, action, progress, what: label, signal: ctx.opts.signal });
+  const r = await transferBlob({ ...common, steps, info });
   const out: Descriptor = { ...layer, mediaType, digest: r.digest, size: r.size };
   const annotations = removeEncryptionAnnotations(layer.annotations);
   if (annotations) out.annotations = annotations;

@@ -93,9 +93,7 @@ describe('imgseal copy through a fault proxy (plain registry peer)', { timeout: 
     await assertPulledBack(s.peer, tag);
   });
 
-  test('push: a connection reset in the middle of a big blob\'s streamed upload is restarted; the copy succeeds', {
-    todo: 'copy does not restart a failed streamed (PATCH) upload from its re-readable oci: source; exits 1 with "imgseal: The operation was aborted"',
-  }, async (t) => {
+  test('push: a connection reset in the middle of a big blob\'s streamed upload is restarted; the copy succeeds', async (t) => {
     const s = await setup(t, [{ method: 'PATCH', path: /\/blobs\/uploads\//, fault: { kind: 'reset-request', bytes: 400_000 } }]);
     if (!s) return;
     const tag = fresh();
@@ -106,9 +104,7 @@ describe('imgseal copy through a fault proxy (plain registry peer)', { timeout: 
     await assertPulledBack(s.peer, tag);
   });
 
-  test('push: a streamed upload reset every time → exit 1, one clear line, the tag does not exist', {
-    todo: 'the error line is racy: sometimes the clear "uploading blob … connection reset by peer … nothing was committed", often "imgseal: write ECONNRESET" or "imgseal: The operation was aborted"',
-  }, async (t) => {
+  test('push: a streamed upload reset every time → exit 1, one clear line, the tag does not exist', async (t) => {
     const s = await setup(t, [{ method: 'PATCH', path: /\/blobs\/uploads\//, times: 1000, fault: { kind: 'reset-request', bytes: 400_000 } }]);
     if (!s) return;
     const tag = fresh();
