@@ -136,11 +136,3 @@ export function useRegistryPeer(mode: RegistryMode, env: Record<string, string> 
   };
 }
 
-/** Whether a program is on PATH; under CI its absence fails the test instead of skipping. */
-export function requireTool(t: TestContext, name: string): boolean {
-  const found = (process.env.PATH ?? '').split(':').some((d) => d !== '' && existsSync(join(d, name)));
-  if (found) return true;
-  if (isCI()) throw new Error(`${name} is not installed (CI=true: a missing peer tool is a failure)`);
-  t.skip(`${name} is not installed`);
-  return false;
-}

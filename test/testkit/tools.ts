@@ -1,5 +1,6 @@
 // External tools for interop tests: under CI=true a missing tool fails the test,
 // elsewhere the test is skipped with the reason.
+import { isCI } from './peers.js';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,7 +26,7 @@ export function haveTool(name: string): boolean {
 export function requireTool(name: string, t: SkipContext): boolean {
   if (haveTool(name)) return true;
   const reason = `${name} is not installed`;
-  if (process.env.CI === 'true') throw new Error(`${reason} (required when CI=true)`);
+  if (isCI()) throw new Error(`${reason} (required when CI=true)`);
   t.skip(reason);
   return false;
 }

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { isImgsealError } from '../../../src/errors.js';
 import { MediaType } from '../../../src/model/media-types.js';
-import { repoRoot, requireTool, useRegistryPeer } from '../../testkit/peers.js';
+import { repoRoot, useRegistryPeer } from '../../testkit/peers.js';
+import { requireTool } from '../../testkit/tools.js';
 import { chunked, ctxFor, pushImage, readAll, ref, sha256, skopeo, skopeoFlags, tinyImage } from './helpers.js';
 
 describe('docker:// with the plain-HTTP registry peer', { timeout: 300_000 }, () => {
@@ -58,7 +59,7 @@ describe('docker:// with the plain-HTTP registry peer', { timeout: 300_000 }, ()
 
   test('skopeo reads what we pushed (inspect, copy to oci:)', async (t) => {
     const peer = reg.get(t);
-    if (!peer || !requireTool(t, 'skopeo')) return;
+    if (!peer || !requireTool('skopeo', t)) return;
     const img = tinyImage([5000, 70_000]);
     await pushImage(`//${peer.host}/for/skopeo:v2`, ctxFor(peer), img);
     const raw = await skopeo(['inspect', '--raw', ...skopeoFlags(peer, ''), `docker://${peer.host}/for/skopeo:v2`]);
@@ -76,7 +77,7 @@ describe('docker:// with the plain-HTTP registry peer', { timeout: 300_000 }, ()
 
   test('we read what skopeo pushed (the plain-base fixture)', async (t) => {
     const peer = reg.get(t);
-    if (!peer || !requireTool(t, 'skopeo')) return;
+    if (!peer || !requireTool('skopeo', t)) return;
     const layout = join(repoRoot(), 'test', 'fixtures', 'ocicrypt', 'plain-base', 'image');
     await skopeo(['copy', ...skopeoFlags(peer, 'dest'), `oci:${layout}:base`, `docker://${peer.host}/from/skopeo:base`]);
     const src = await ref(`//${peer.host}/from/skopeo:base`).newImageSource(ctxFor(peer));

@@ -12,7 +12,8 @@ import { describe, test } from 'node:test';
 import { isImgsealError } from '../../../src/errors.js';
 import type { SystemContext } from '../../../src/transports/context.js';
 import { login, logout } from '../../../src/transports/docker/index.js';
-import { requireTool, useRegistryPeer, type RegistryPeer } from '../../testkit/peers.js';
+import { useRegistryPeer, type RegistryPeer } from '../../testkit/peers.js';
+import { requireTool } from '../../testkit/tools.js';
 import { ctxFor, isolatedEnv, pushImage, readAll, ref, sha256, skopeo, skopeoFlags, tinyImage } from './helpers.js';
 
 async function canRead(peer: RegistryPeer, name: string, ctx: SystemContext): Promise<void> {
@@ -49,7 +50,7 @@ describe('docker:// with the TLS + basic-auth registry peer', { timeout: 300_000
     } finally {
       await src.close();
     }
-    if (!requireTool(t, 'skopeo')) return;
+    if (!requireTool('skopeo', t)) return;
     const raw = await skopeo(['inspect', '--raw', ...skopeoFlags(peer, ''), `docker://${peer.host}/tls/app:v1`]);
     assert.equal(sha256(Buffer.from(raw)), img.manifest.digest);
   });
@@ -170,7 +171,7 @@ describe('docker:// with the TLS + basic-auth registry peer', { timeout: 300_000
 
   test('we read what skopeo pushed with --dest-cert-dir/--dest-creds', async (t) => {
     const peer = reg.get(t);
-    if (!peer || !requireTool(t, 'skopeo')) return;
+    if (!peer || !requireTool('skopeo', t)) return;
     const { repoRoot } = await import('../../testkit/peers.js');
     const layout = join(repoRoot(), 'test', 'fixtures', 'ocicrypt', 'plain-base', 'image');
     await skopeo(['copy', ...skopeoFlags(peer, 'dest'), `oci:${layout}:base`, `docker://${peer.host}/from/skopeo:base`]);

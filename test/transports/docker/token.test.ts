@@ -11,7 +11,8 @@ import { after, describe, test } from 'node:test';
 import { request } from 'undici';
 import { isImgsealError } from '../../../src/errors.js';
 import { FaultProxy } from '../../testkit/fault-proxy.js';
-import { requireTool, useRegistryPeer, type RegistryPeer } from '../../testkit/peers.js';
+import { useRegistryPeer, type RegistryPeer } from '../../testkit/peers.js';
+import { requireTool } from '../../testkit/tools.js';
 import { ctxFor, isolatedEnv, pushImage, readAll, ref, sha256, skopeo, skopeoFlags, tinyImage } from './helpers.js';
 
 function tokenRequests(peer: RegistryPeer): number {
@@ -35,7 +36,7 @@ describe('docker:// with the token-auth registry peer (HTTP)', { timeout: 300_00
     } finally {
       await src.close();
     }
-    if (!requireTool(t, 'skopeo')) return;
+    if (!requireTool('skopeo', t)) return;
     const raw = await skopeo(['inspect', '--raw', ...skopeoFlags(peer, ''), `docker://${peer.host}/tok/app:v1`]);
     assert.equal(sha256(Buffer.from(raw)), img.manifest.digest);
   });
@@ -118,7 +119,7 @@ describe('docker:// with the token-auth registry peer over TLS', { timeout: 300_
     assert.ok(peer.tls);
     const img = tinyImage([3000, 2_000_000]);
     await pushImage(`//${peer.host}/tls-tok/app:v1`, ctxFor(peer), img);
-    if (!requireTool(t, 'skopeo')) return;
+    if (!requireTool('skopeo', t)) return;
     const raw = await skopeo(['inspect', '--raw', ...skopeoFlags(peer, ''), `docker://${peer.host}/tls-tok/app:v1`]);
     assert.equal(sha256(Buffer.from(raw)), img.manifest.digest);
     await skopeo(['copy', ...skopeoFlags(peer, 'src'), ...skopeoFlags(peer, 'dest'), `docker://${peer.host}/tls-tok/app:v1`, `docker://${peer.host}/tls-tok/copy:v1`]);
