@@ -1,5 +1,5 @@
 /** Registry/transport flags shared by commands that read or write images (skopeo's names). */
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { RegistryCredentials, SystemContext } from '../transports/context.js';
 import { positiveInt } from './options.js';
 
@@ -30,13 +30,28 @@ export function parseCreds(value: string | undefined): RegistryCredentials | und
   return { username: value.slice(0, i), password: value.slice(i + 1) };
 }
 
+/**
+ * Registry flags. A copy has two sides (`--src-*`, `--dest-*`, as skopeo copy); a
+ * command reading one image takes skopeo inspect's plain names (`--creds`,
+ * `--tls-verify`, `--cert-dir`) and also accepts the `--src-*` spellings.
+ */
 export function addTransportFlags(cmd: Command, roles: ('src' | 'dest')[] = ['src', 'dest']): Command {
-  for (const r of roles) {
-    const who = r === 'src' ? 'source' : 'destination';
+  if (roles.length === 1 && roles[0] === 'src') {
     cmd
-      .option(`--${r}-creds <user[:password]>`, `credentials for the ${who} registry`)
-      .option(`--${r}-tls-verify [bool]`, `require HTTPS and verify certificates for the ${who} registry (default true)`, bool)
-      .option(`--${r}-cert-dir <dir>`, `CA (*.crt) and client certificates (*.cert, *.key) for the ${who} registry`);
+      .option('--creds <user[:password]>', 'credentials for the registry')
+      .option('--tls-verify [bool]', 'require HTTPS and verify certificates (default true)', bool)
+      .option('--cert-dir <dir>', 'CA (*.crt) and client certificates (*.cert, *.key) for the registry')
+      .addOption(new Option('--src-creds <user[:password]>').hideHelp())
+      .addOption(new Option('--src-tls-verify [bool]').argParser(bool).hideHelp())
+      .addOption(new Option('--src-cert-dir <dir>').hideHelp());
+  } else {
+    for (const r of roles) {
+      const who = r === 'src' ? 'source' : 'destination';
+      cmd
+        .option(`--${r}-creds <user[:password]>`, `credentials for the ${who} registry`)
+        .option(`--${r}-tls-verify [bool]`, `require HTTPS and verify certificates for the ${who} registry (default true)`, bool)
+        .option(`--${r}-cert-dir <dir>`, `CA (*.crt) and client certificates (*.cert, *.key) for the ${who} registry`);
+    }
   }
   return cmd
     .option('--authfile <file>', 'auth.json with registry credentials (default: $REGISTRY_AUTH_FILE, then the usual places)')

@@ -49,6 +49,22 @@ describe('credentials and TLS (tls-basic registry peer)', { timeout: 120_000 }, 
     assertOneLineFailure(i, /certificate|x509/i, 'no CA (inspect)');
   });
 
+  test('inspect and layerinfo take skopeo inspect\'s --creds, --cert-dir and --tls-verify', async (t) => {
+    const peer = reg.get(t);
+    if (!peer) return;
+    const ref = `docker://${peer.host}/auth/app:plainflags`;
+    const push = await imgseal(['copy', '-q', `oci:${srcDir}:base`, ref, '--dest-cert-dir', peer.certDir!, '--dest-creds', `${peer.user}:${peer.password}`]);
+    assert.equal(push.code, 0, push.stderr);
+    const i = await imgseal(['inspect', ref, '--cert-dir', peer.certDir!, '--creds', `${peer.user}:${peer.password}`]);
+    assert.equal(i.code, 0, i.stderr);
+    assert.match(JSON.parse(i.stdout).Digest, /^sha256:/);
+    const l = await imgseal(['layerinfo', '--json', ref, '--tls-verify=false', '--creds', `${peer.user}:${peer.password}`]);
+    assert.equal(l.code, 0, l.stderr);
+    assert.ok(JSON.parse(l.stdout).length > 0);
+    const denied = await imgseal(['inspect', ref, '--cert-dir', peer.certDir!]);
+    assertOneLineFailure(denied, /unauthorized|authentication/i, 'no creds (inspect)');
+  });
+
   test('unknown host and a closed port → exit 1, one line each', async () => {
     const r = await imgseal(['copy', '-q', `oci:${srcDir}:base`, 'docker://no-such-registry.invalid/app:v1']);
     assertOneLineFailure(r, /no-such-registry\.invalid.*(no such host|not found|ENOTFOUND|EAI_AGAIN|lookup)/i, 'unknown host');
