@@ -12,7 +12,7 @@ import type { ImageDestination, ImageReference, ManifestBlob, PutBlobInfo, PutBl
 import { discard } from './body.js';
 import type { RegistryClient } from './client.js';
 import type { ParsedDockerReference } from './reference.js';
-import { BlobUploader } from './upload.js';
+import { BlobUploader, MONOLITHIC_MAX } from './upload.js';
 
 export const DEFAULT_PARALLEL_BLOBS = 6;
 
@@ -41,6 +41,7 @@ export class DockerImageDestination implements ImageDestination {
   }
 
   async tryReuseBlob(desc: Descriptor): Promise<boolean> {
+    if (desc.size <= MONOLITHIC_MAX) this.uploader.prepare(desc.digest);
     const res = await this.client.request({
       method: 'HEAD',
       path: `/v2/${this.ref.repository}/blobs/${desc.digest}`,
@@ -48,10 +49,16 @@ export class DockerImageDestination implements ImageDestination {
       expect: [200, 404],
     });
     await discard(res.body);
-    if (res.statusCode === 200) return true;
+    if (res.statusCode === 200) {
+      this.uploader.discardPrepared(desc.digest);
+      return true;
+    }
     for (const from of this.mountSources) {
       try {
-        if (await this.uploader.mount(desc.digest, from)) return true;
+        if (await this.uploader.mount(desc.digest, from)) {
+          this.uploader.discardPrepared(desc.digest);
+          return true;
+        }
       } catch {
         // a failed mount only means we upload the blob
       }
@@ -97,6 +104,7 @@ export class DockerImageDestination implements ImageDestination {
   }
 
   async close(): Promise<void> {
+    await this.uploader.discardAllPrepared();
     await this.client.close();
   }
 }

@@ -22,7 +22,49 @@ function algorithmOf(d: Digest | undefined): DigestAlgorithm {
 }
 
 export class BlobUploader {
+  /** Upload sessions opened ahead of time for small blobs, by digest (see prepare()). */
+  private readonly prepared = new Map<Digest, Promise<URL>>();
+
   constructor(private readonly client: RegistryClient) {}
+
+  /**
+   * Opens an upload session for a small blob while the caller is still asking whether
+   * the blob exists: a small blob costs round trips, not bytes, so overlapping the
+   * POST with the HEAD saves one of its three. discardPrepared() cancels it when the
+   * blob turned out to exist.
+   */
+  prepare(digest: Digest): void {
+    if (this.prepared.has(digest)) return;
+    const session = this.open();
+    session.catch(() => {}); // a failed early POST just means put() opens its own
+    this.prepared.set(digest, session);
+  }
+
+  discardPrepared(digest: Digest): void {
+    const session = this.prepared.get(digest);
+    this.prepared.delete(digest);
+    session?.then((url) => this.cancel(url), () => {});
+  }
+
+  /** Cancels sessions prepared for blobs that were never uploaded. */
+  async discardAllPrepared(): Promise<void> {
+    const sessions = [...this.prepared.values()];
+    this.prepared.clear();
+    await Promise.all(sessions.map((p) => p.then((url) => this.cancel(url), () => {})));
+  }
+
+  private async takeSession(digest: Digest | undefined, signal?: AbortSignal): Promise<URL> {
+    const early = digest ? this.prepared.get(digest) : undefined;
+    if (early) {
+      this.prepared.delete(digest as Digest);
+      try {
+        return await early;
+      } catch {
+        // fall through: open a session now
+      }
+    }
+    return this.open(signal);
+  }
 
   private what(d?: string): string {
     return `uploading blob${d ? ` ${d}` : ''} to ${this.client.domain}/${this.client.repository}`;
@@ -91,7 +133,7 @@ export class BlobUploader {
     const buf = await readLimited(stream, limit, this.what(info.digest), true);
     const digest = digestOf(buf, info.digest);
     this.check(info, digest, buf.length);
-    const session = await this.open(signal);
+    const session = await this.takeSession(info.digest, signal);
     try {
       await this.finish(session, digest, buf, signal);
     } catch (err) {
