@@ -22,6 +22,7 @@ export async function copyImage(source: ImageReference, destination: ImageRefere
     const top = await src.getManifest();
     const parsed = parseManifest(top.bytes, top.mediaType);
     const dest = await destination.newImageDestination(opts.destinationContext ?? {});
+    dest.acceptBlobsFrom?.(source);
     try {
       const ctx: CopyContext = {
         src,

@@ -74,6 +74,12 @@ export interface ImageDestination {
   readonly supportedManifestMediaTypes?: readonly string[];
   /** How many blobs may be written at once. */
   readonly maxParallelBlobs: number;
+  /**
+   * Optional: tells the destination which image the blobs come from, so it can take
+   * them without copying bytes (a registry mounts blobs from another repository on the
+   * same registry). tryReuseBlob then answers true for blobs it could link.
+   */
+  acceptBlobsFrom?(source: ImageReference): void;
   /** True when the blob is already present (then it need not be written). */
   tryReuseBlob(desc: Descriptor): Promise<boolean>;
   /**

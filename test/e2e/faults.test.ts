@@ -84,6 +84,19 @@ describe('imgseal copy through a fault proxy (plain registry peer)', { timeout: 
     await assertPulledBack(s.peer, tag);
   });
 
+  test('registry → same registry: blobs are mounted across repositories, not copied', async (t) => {
+    const s = await setup(t);
+    if (!s) return;
+    const tag = fresh();
+    await imgsealOk(['copy', '-q', `docker://${s.p.host}/faults/app:v1`, `docker://${s.p.host}/${tag}`, ...PLAIN_SRC, ...PLAIN_DEST]);
+    const mounts = s.p.log.filter((e) => e.method === 'POST' && /[?&]mount=sha256/.test(e.url) && /[?&]from=faults%2Fapp/.test(e.url));
+    assert.equal(mounts.filter((e) => e.status === 201).length, orig.layers.length + 1, 'every layer and the config mounted (201)');
+    const layerGets = s.p.log.filter((e) => e.method === 'GET' && orig.layers.some((l) => e.url.endsWith(`/blobs/${l.desc.digest}`)));
+    assert.deepEqual(layerGets, [], 'no layer was read');
+    assert.ok(!s.p.log.some((e) => e.method === 'PATCH'), 'no blob bytes were sent');
+    await assertPulledBack(s.peer, tag);
+  });
+
   test('push: a connection reset in the middle of a small blob\'s one-shot PUT is retried; the copy succeeds', async (t) => {
     const s = await setup(t, [{ method: 'PUT', path: /\/blobs\/uploads\/.*digest=/, fault: { kind: 'reset-request', bytes: 50 } }]);
     if (!s) return;

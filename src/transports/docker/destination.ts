@@ -12,6 +12,7 @@ import type { ImageDestination, ImageReference, ManifestBlob, PutBlobInfo, PutBl
 import { discard } from './body.js';
 import type { RegistryClient } from './client.js';
 import type { ParsedDockerReference } from './reference.js';
+import { DockerReference } from './index.js';
 import { BlobUploader, MONOLITHIC_MAX } from './upload.js';
 
 export const DEFAULT_PARALLEL_BLOBS = 6;
@@ -30,9 +31,14 @@ export class DockerImageDestination implements ImageDestination {
     this.uploader = new BlobUploader(client);
   }
 
+  /** A copy from another repository on the same registry mounts blobs instead of copying them. */
+  acceptBlobsFrom(source: ImageReference): void {
+    if (source instanceof DockerReference) this.addMountSource(source.parsed.domain, source.parsed.repository);
+  }
+
   /**
-   * Hook for the pipeline: when the source is another repository on the same registry,
-   * blobs can be mounted from it instead of copied (needs pull scope on it).
+   * Blobs can be mounted from `repository` on this registry instead of copied (needs
+   * pull scope on it, which is added to the token request).
    */
   addMountSource(domain: string, repository: string): void {
     if (domain !== this.ref.domain || repository === this.ref.repository || this.mountSources.includes(repository)) return;
