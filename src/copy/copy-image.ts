@@ -6,7 +6,7 @@
  */
 import { ImgsealError } from '../errors.js';
 import { canonicalDescriptor, type Descriptor } from '../model/descriptor.js';
-import { sha256Digest } from '../model/digest.js';
+import { sha256Digest, verifyDigest } from '../model/digest.js';
 import { parseManifest, serializeManifest, type ImageIndex } from '../model/manifest.js';
 import { MediaType } from '../model/media-types.js';
 import { formatPlatform, hostPlatform, platformMatches, type Platform } from '../model/platform.js';
@@ -20,6 +20,8 @@ export async function copyImage(source: ImageReference, destination: ImageRefere
   const src = await source.newImageSource(opts.sourceContext ?? {});
   try {
     const top = await src.getManifest();
+    // Every byte the copy uses is verified, the manifests included (a source only reads).
+    verifyDigest(top.bytes, top.digest, `manifest of ${source.toString()}`);
     const parsed = parseManifest(top.bytes, top.mediaType);
     const dest = await destination.newImageDestination(opts.destinationContext ?? {});
     dest.acceptBlobsFrom?.(source);

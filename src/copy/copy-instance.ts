@@ -3,6 +3,7 @@
  * parallel, bounded), then the rewritten manifest. Shared by single images and by
  * each image of an index.
  */
+import { Readable, type Transform } from 'node:stream';
 import { ImgsealError } from '../errors.js';
 import { canonicalDescriptor, type Descriptor } from '../model/descriptor.js';
 import { sha256Digest, verifyDigest } from '../model/digest.js';
@@ -17,7 +18,6 @@ import { planLayers, type LayerAction } from './layer-plan.js';
 import type { CopiedLayer, CopyOptions } from './options.js';
 import { silentProgress } from './progress.js';
 import { encryptionStep, type EncryptionStep } from './steps/encrypt.js';
-import type { Transform } from 'node:stream';
 import { decryptionSteps, unwrapLayerKey, type UnwrappedLayer } from './steps/decrypt.js';
 import { withoutEncryptionAnnotations as removeEncryptionAnnotations } from '../crypto/annotations.js';
 
@@ -47,6 +47,7 @@ export async function copyInstance(
   source: ManifestBlob,
   opts: { process: boolean; platform?: Platform; topLevel: boolean },
 ): Promise<InstanceResult> {
+  verifyDigest(source.bytes, source.digest, `manifest ${source.digest}`);
   const parsed = parseManifest(source.bytes, source.mediaType);
   if (parsed.kind !== 'manifest') throw new ImgsealError('UNSUPPORTED_MEDIA_TYPE', `${source.digest}: nested indexes are not supported`);
   const manifest = parsed.manifest;
@@ -66,7 +67,6 @@ export async function copyInstance(
   verifyDigest(configBytes, manifest.config.digest, `${what} config`);
   const config: ImageConfig | undefined = decrypting ? parseImageConfig(configBytes) : undefined;
   if (!(await ctx.dest.tryReuseBlob(manifest.config))) {
-    const { Readable } = await import('node:stream');
     await ctx.dest.putBlob(Readable.from([configBytes]), { digest: manifest.config.digest, size: manifest.config.size, mediaType: manifest.config.mediaType });
   }
 
@@ -102,7 +102,6 @@ export async function copyInstance(
   }
   const out: ImageManifest = encrypting ? toOciManifest(manifest) : { ...manifest };
   out.layers = newLayers.map(canonicalDescriptor);
-  if (decrypting && !encrypting && out.mediaType === undefined && manifest.mediaType === undefined) delete out.mediaType;
   const bytes = serializeManifest(out);
   const blob: ManifestBlob = { bytes, mediaType: out.mediaType ?? source.mediaType, digest: sha256Digest(bytes) };
   await ctx.dest.putManifest(blob, { topLevel: opts.topLevel });
