@@ -8,7 +8,7 @@ import { ImgsealError } from '../errors.js';
 import { formatPlatform, hostPlatform, platformMatches, type Platform } from '../model/platform.js';
 import type { SystemContext } from '../transports/context.js';
 import type { ImageReference } from '../transports/types.js';
-import { resolveImages } from './resolve.js';
+import { resolveImages, type ResolvedImage, type ResolvedTop } from './resolve.js';
 
 export interface InspectResult {
   Name: string;
@@ -30,11 +30,7 @@ export async function inspectImage(ref: ImageReference, opts: { platform?: Platf
   const src = await ref.newImageSource(opts.context ?? {});
   try {
     const top = await resolveImages(src);
-    const want = opts.platform ?? hostPlatform();
-    const img = top.index ? top.images.find((i) => platformMatches(want, i.platform)) : top.images[0];
-    if (!img) {
-      throw new ImgsealError('PLATFORM_NOT_FOUND', `no image for platform ${formatPlatform(want)} in the index (it has: ${top.images.map((i) => formatPlatform(i.platform)).join(', ')}); use --platform`);
-    }
+    const img = chooseImage(top, opts.platform);
     const cfg = img.config as { created?: string; config?: { Labels?: Record<string, string>; Env?: string[] } };
     const result: InspectResult = {
       Name: ref.toString(),
@@ -72,12 +68,18 @@ export async function rawManifest(ref: ImageReference, context: SystemContext = 
 export async function imageConfig(ref: ImageReference, opts: { platform?: Platform; context?: SystemContext } = {}): Promise<unknown> {
   const src = await ref.newImageSource(opts.context ?? {});
   try {
-    const top = await resolveImages(src);
-    const want = opts.platform ?? hostPlatform();
-    const img = top.index ? top.images.find((i) => platformMatches(want, i.platform)) : top.images[0];
-    if (!img) throw new ImgsealError('PLATFORM_NOT_FOUND', `no image for platform ${formatPlatform(want)} in the index`);
-    return img.config;
+    return chooseImage(await resolveImages(src), opts.platform).config;
   } finally {
     await src.close();
   }
+}
+
+/** The image a read-only command describes: the only one, or the index's image for `platform` (default: this machine's). */
+function chooseImage(top: ResolvedTop, platform: Platform | undefined): ResolvedImage {
+  const want = platform ?? hostPlatform();
+  const img = top.index ? top.images.find((i) => platformMatches(want, i.platform)) : top.images[0];
+  if (!img) {
+    throw new ImgsealError('PLATFORM_NOT_FOUND', `no image for platform ${formatPlatform(want)} in the index (it has: ${top.images.map((i) => formatPlatform(i.platform)).join(', ')}); use --platform`);
+  }
+  return img;
 }
