@@ -21,7 +21,7 @@ const EPOCH = new Date(0);
 /** Writes `entries` in order to a new file `target` (which must not exist yet). */
 export async function writeTar(target: string, entries: readonly TarInput[]): Promise<void> {
   const pack = tarPack();
-  const out = createWriteStream(target, { flags: 'wx' });
+  const out = createWriteStream(target, { flags: 'wx', highWaterMark: 1 << 20 }); // room to batch writes (writev)
   const written = pipeline(pack, out);
   try {
     for (const e of entries) await addEntry(pack, e);
