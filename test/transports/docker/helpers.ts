@@ -1,4 +1,5 @@
 /** Shared bits of the docker transport tests: contexts per peer variant, tiny images, skopeo. */
+import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { MediaType } from '../../../src/model/media-types.js';
 import type { ManifestBlob } from '../../../src/transports/types.js';
 import { dockerTransport, type DockerReference } from '../../../src/transports/docker/index.js';
 import type { RegistryPeer } from '../../testkit/peers.js';
+import { requireTool } from '../../testkit/tools.js';
 
 export function sha256(b: Buffer): Digest {
   return `sha256:${createHash('sha256').update(b).digest('hex')}`;
@@ -130,4 +132,22 @@ export function skopeo(args: string[]): Promise<string> {
       else resolve(stdout);
     });
   });
+}
+
+/**
+ * Pushes `img` to `name` with our destination, reads it back with our source (manifest
+ * digest and a streamed layer), then has skopeo read the stored manifest.
+ */
+export async function pushReadBackAndCheckWithSkopeo(t: { skip(m?: string): void }, peer: RegistryPeer, name: string, img: TinyImage): Promise<void> {
+  await pushImage(`//${peer.host}/${name}`, ctxFor(peer), img);
+  const src = await ref(`//${peer.host}/${name}`).newImageSource(ctxFor(peer));
+  try {
+    assert.equal((await src.getManifest()).digest, img.manifest.digest);
+    assert.deepEqual(await readAll(await src.getBlob(img.layers[1]!.desc)), img.layers[1]!.bytes);
+  } finally {
+    await src.close();
+  }
+  if (!requireTool('skopeo', t)) return;
+  const raw = await skopeo(['inspect', '--raw', ...skopeoFlags(peer, ''), `docker://${peer.host}/${name}`]);
+  assert.equal(sha256(Buffer.from(raw)), img.manifest.digest);
 }

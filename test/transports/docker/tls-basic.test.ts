@@ -14,7 +14,7 @@ import type { SystemContext } from '../../../src/transports/context.js';
 import { login, logout } from '../../../src/transports/docker/index.js';
 import { useRegistryPeer, type RegistryPeer } from '../../testkit/peers.js';
 import { requireTool } from '../../testkit/tools.js';
-import { ctxFor, isolatedEnv, pushImage, readAll, ref, sha256, skopeo, skopeoFlags, tinyImage } from './helpers.js';
+import { ctxFor, isolatedEnv, readAll, ref, sha256, skopeo, skopeoFlags, tinyImage, pushReadBackAndCheckWithSkopeo } from './helpers.js';
 
 async function canRead(peer: RegistryPeer, name: string, ctx: SystemContext): Promise<void> {
   const src = await ref(`//${peer.host}/${name}`).newImageSource(ctx);
@@ -42,17 +42,7 @@ describe('docker:// with the TLS + basic-auth registry peer', { timeout: 300_000
   test('push and read back with --cert-dir and --creds; skopeo reads it', async (t) => {
     const peer = reg.get(t);
     if (!peer) return;
-    await pushImage(`//${peer.host}/tls/app:v1`, ctxFor(peer), img);
-    const src = await ref(`//${peer.host}/tls/app:v1`).newImageSource(ctxFor(peer));
-    try {
-      assert.equal((await src.getManifest()).digest, img.manifest.digest);
-      assert.deepEqual(await readAll(await src.getBlob(img.layers[1]!.desc)), img.layers[1]!.bytes);
-    } finally {
-      await src.close();
-    }
-    if (!requireTool('skopeo', t)) return;
-    const raw = await skopeo(['inspect', '--raw', ...skopeoFlags(peer, ''), `docker://${peer.host}/tls/app:v1`]);
-    assert.equal(sha256(Buffer.from(raw)), img.manifest.digest);
+    await pushReadBackAndCheckWithSkopeo(t, peer, 'tls/app:v1', img);
   });
 
   test('CA from <systemRoot>/etc/containers/certs.d/HOST:PORT/', async (t) => {

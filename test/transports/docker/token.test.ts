@@ -13,7 +13,7 @@ import { isImgsealError } from '../../../src/errors.js';
 import { FaultProxy } from '../../testkit/fault-proxy.js';
 import { useRegistryPeer, type RegistryPeer } from '../../testkit/peers.js';
 import { requireTool } from '../../testkit/tools.js';
-import { ctxFor, isolatedEnv, pushImage, readAll, ref, sha256, skopeo, skopeoFlags, tinyImage } from './helpers.js';
+import { ctxFor, isolatedEnv, pushImage, readAll, ref, sha256, skopeo, skopeoFlags, tinyImage, pushReadBackAndCheckWithSkopeo } from './helpers.js';
 
 function tokenRequests(peer: RegistryPeer): number {
   return readFileSync(join(peer.state, 'token-server.log'), 'utf8').split('\n').filter((l) => l.includes('"scope')).length;
@@ -28,17 +28,7 @@ describe('docker:// with the token-auth registry peer (HTTP)', { timeout: 300_00
   test('push and read back with a bearer token; skopeo reads it', async (t) => {
     const peer = reg.get(t);
     if (!peer) return;
-    await pushImage(`//${peer.host}/tok/app:v1`, ctxFor(peer), img);
-    const src = await ref(`//${peer.host}/tok/app:v1`).newImageSource(ctxFor(peer));
-    try {
-      assert.equal((await src.getManifest()).digest, img.manifest.digest);
-      assert.deepEqual(await readAll(await src.getBlob(img.layers[1]!.desc)), img.layers[1]!.bytes);
-    } finally {
-      await src.close();
-    }
-    if (!requireTool('skopeo', t)) return;
-    const raw = await skopeo(['inspect', '--raw', ...skopeoFlags(peer, ''), `docker://${peer.host}/tok/app:v1`]);
-    assert.equal(sha256(Buffer.from(raw)), img.manifest.digest);
+    await pushReadBackAndCheckWithSkopeo(t, peer, 'tok/app:v1', img);
   });
 
   test('wrong password and anonymous → UNAUTHORIZED, one line, no secret', async (t) => {
