@@ -9,32 +9,13 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 WORK="${1:-/tmp/imgseal-bench}"
 SIZE_MIB="${SIZE_MIB:-1024}"; SMALL_MIB="${SMALL_MIB:-64}"; BIG_MIB="${BIG_MIB:-2048}"; RUNS="${RUNS:-2}"
-for pair in skopeo:skopeo /usr/bin/time:time openssl:openssl bc:bc; do
-  c="${pair%%:*}"; p="${pair#*:}"
-  if [ "${c#/}" != "$c" ]; then [ -e "$c" ] && continue; else command -v "$c" >/dev/null && continue; fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$p" >&2
-done
-[ -f "$ROOT/dist/src/cli/main.js" ] || (cd "$ROOT" && npx tsc -p tsconfig.json)
-IMGSEAL=(node "$ROOT/dist/src/cli/main.js")
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
+bench_need skopeo:skopeo /usr/bin/time:time openssl:openssl bc:bc
+bench_imgseal "$ROOT"
 rm -rf "$WORK"; mkdir -p "$WORK"; cd "$WORK"
 export REGISTRY_AUTH_FILE="$WORK/auth.json"; echo '{}' >"$REGISTRY_AUTH_FILE"
 openssl genrsa -out priv.pem 2048 2>/dev/null; openssl rsa -in priv.pem -pubout -out pub.pem 2>/dev/null
-
-# make_layout DIR MIB: an OCI layout whose one layer is an uncompressed tar of MIB random bytes.
-make_layout() {
-  local dir="$1" mib="$2"
-  mkdir -p "$dir/blobs/sha256" payload
-  head -c "$((mib * 1024 * 1024))" /dev/urandom >payload/random.bin
-  tar -C payload -cf layer.tar random.bin; rm -f payload/random.bin
-  local sha size cfg cfgsize man mansize
-  sha="$(sha256sum layer.tar | cut -d' ' -f1)"; size="$(stat -c %s layer.tar)"; mv layer.tar "$dir/blobs/sha256/$sha"
-  printf '{"architecture":"amd64","os":"linux","config":{},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' "$sha" >cfg.json
-  cfg="$(sha256sum cfg.json | cut -d' ' -f1)"; cfgsize="$(stat -c %s cfg.json)"; mv cfg.json "$dir/blobs/sha256/$cfg"
-  printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%s},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:%s","size":%s}]}' "$cfg" "$cfgsize" "$sha" "$size" >man.json
-  man="$(sha256sum man.json | cut -d' ' -f1)"; mansize="$(stat -c %s man.json)"; mv man.json "$dir/blobs/sha256/$man"
-  printf '{"imageLayoutVersion":"1.0.0"}' >"$dir/oci-layout"
-  printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%s,"annotations":{"org.opencontainers.image.ref.name":"t"}}]}' "$man" "$mansize" >"$dir/index.json"
-}
 
 # measure NAME OUTDIR CMD...: best wall time of RUNS runs and the peak RSS; prints "secs rss_kib".
 measure() {
@@ -50,7 +31,7 @@ measure() {
   echo "$best $rss"
 }
 
-make_layout src "$SIZE_MIB"
+make_layout src 1 "$((SIZE_MIB * 1024 * 1024))"
 BYTES="$(du -b src/blobs/sha256 | cut -f1)"
 echo "# imgseal vs skopeo: ${SIZE_MIB} MiB uncompressed layer, $(nproc) cores, $(date -u +%FT%TZ)"
 echo "skopeo $(skopeo --version | awk '{print $3}'), node $(node --version), best of $RUNS runs"
@@ -75,7 +56,7 @@ echo
 echo "| imgseal peak RSS by layer size | encrypt MiB | decrypt MiB |"
 echo "| --- | --- | --- |"
 for mib in "$SMALL_MIB" "$BIG_MIB"; do
-  rm -rf src im-enc; make_layout src "$mib"
+  rm -rf src im-enc; make_layout src 1 "$((mib * 1024 * 1024))"
   read -r _ e_rss < <(RUNS=1 measure im-enc "${IMGSEAL[@]}" copy -q --encryption-key jwe:pub.pem oci:src:t oci:im-enc:t)
   read -r _ d_rss < <(RUNS=1 measure im-dec "${IMGSEAL[@]}" copy -q --decryption-key priv.pem oci:im-enc:t oci:im-dec:t)
   printf '| %s MiB | %.0f | %.0f |\n' "$mib" "$(echo "$e_rss / 1024" | bc -l)" "$(echo "$d_rss / 1024" | bc -l)"

@@ -21,13 +21,10 @@ WORK="${1:-/tmp/imgseal-bench-registry}"
 RUNS="${RUNS:-2}"; BIG_LAYERS="${BIG_LAYERS:-20}"; BIG_LAYER_MIB="${BIG_LAYER_MIB:-25}"
 TINY_LAYERS="${TINY_LAYERS:-200}"; TINY_LAYER_KIB="${TINY_LAYER_KIB:-4}"; JOBS="${JOBS:-}"
 TINY_EXTRA_JOBS="${TINY_EXTRA_JOBS-16}"
-for pair in skopeo:skopeo /usr/bin/time:time bc:bc curl:curl; do
-  c="${pair%%:*}"; p="${pair#*:}"
-  if [ "${c#/}" != "$c" ]; then [ -e "$c" ] && continue; else command -v "$c" >/dev/null && continue; fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$p" >&2
-done
-[ -f "$ROOT/dist/src/cli/main.js" ] || (cd "$ROOT" && npx tsc -p tsconfig.json)
-IMGSEAL=(node "$ROOT/dist/src/cli/main.js")
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
+bench_need skopeo:skopeo /usr/bin/time:time bc:bc curl:curl
+bench_imgseal "$ROOT"
 IM_JOBS=(); [ -n "$JOBS" ] && IM_JOBS=(--jobs "$JOBS")
 
 # skopeo (as root) remembers where it saw each blob and would mount it from an earlier
@@ -52,28 +49,6 @@ trap 'exit 130' INT TERM
 HOST="$REGISTRY_HOST"; RLOG="$STATE/registry.log"
 cd "$WORK"
 export REGISTRY_AUTH_FILE="$WORK/auth.json"; echo '{}' >"$REGISTRY_AUTH_FILE"
-
-# make_layout DIR COUNT BYTES: an OCI layout with COUNT layers, each an uncompressed tar
-# holding BYTES random bytes.
-make_layout() {
-  local dir="$1" count="$2" bytes="$3" i sha size layers="" cfg cfgsize man mansize diffids=""
-  mkdir -p "$dir/blobs/sha256" payload
-  for ((i = 0; i < count; i++)); do
-    head -c "$bytes" /dev/urandom >payload/random.bin
-    tar -C payload -cf layer.tar random.bin
-    sha="$(sha256sum layer.tar | cut -d' ' -f1)"; size="$(stat -c %s layer.tar)"
-    mv layer.tar "$dir/blobs/sha256/$sha"
-    layers+="${layers:+,}{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"sha256:$sha\",\"size\":$size}"
-    diffids+="${diffids:+,}\"sha256:$sha\""
-  done
-  rm -rf payload
-  printf '{"architecture":"amd64","os":"linux","config":{},"rootfs":{"type":"layers","diff_ids":[%s]}}' "$diffids" >cfg.json
-  cfg="$(sha256sum cfg.json | cut -d' ' -f1)"; cfgsize="$(stat -c %s cfg.json)"; mv cfg.json "$dir/blobs/sha256/$cfg"
-  printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%s},"layers":[%s]}' "$cfg" "$cfgsize" "$layers" >man.json
-  man="$(sha256sum man.json | cut -d' ' -f1)"; mansize="$(stat -c %s man.json)"; mv man.json "$dir/blobs/sha256/$man"
-  printf '{"imageLayoutVersion":"1.0.0"}' >"$dir/oci-layout"
-  printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%s,"annotations":{"org.opencontainers.image.ref.name":"t"}}]}' "$man" "$mansize" >"$dir/index.json"
-}
 
 # Registry access-log lines (one per HTTP request distribution served).
 reqs() { grep -c '^127\.0\.0\.1 - - \[.*HTTP/1\.1" [0-9]' "$RLOG" 2>/dev/null || true; }
