@@ -12,8 +12,8 @@ const HELP: Record<string, string[]> = {
   copy: ['--encryption-key', '--encrypt-layer', '--decryption-key', '--platform', '--all-platforms', '--jobs', '--quiet', '--json', '--src-creds', '--dest-tls-verify', '--authfile'],
   encrypt: ['--encryption-key', '--encrypt-layer', '--platform', '--all-platforms', '--quiet', '--json'],
   decrypt: ['--decryption-key', '--platform', '--all-platforms', '--quiet', '--json'],
-  layerinfo: ['--platform', '--json', '--src-creds'],
-  inspect: ['--raw', '--config', '--platform'],
+  layerinfo: ['--platform', '--json', '--creds', '--tls-verify', '--cert-dir'],
+  inspect: ['--raw', '--config', '--platform', '--creds', '--tls-verify', '--cert-dir'],
   keygen: ['--type', '--bits', '--curve', '--output', '--private-key', '--public-key', '--force', '--json'],
 };
 
