@@ -11,7 +11,7 @@ import { parseManifest, serializeManifest, type ImageIndex } from '../model/mani
 import { MediaType } from '../model/media-types.js';
 import { formatPlatform, hostPlatform, platformMatches, type Platform } from '../model/platform.js';
 import type { ImageReference, ManifestBlob } from '../transports/types.js';
-import { copyInstance, type CopyContext } from './copy-instance.js';
+import { copyInstance, settleAll, type CopyContext, type InstanceResult } from './copy-instance.js';
 import { concurrencyLimit } from './limit.js';
 import type { CopyOptions, CopyResult } from './options.js';
 
@@ -25,6 +25,7 @@ export async function copyImage(source: ImageReference, destination: ImageRefere
     const parsed = parseManifest(top.bytes, top.mediaType);
     const dest = await destination.newImageDestination(opts.destinationContext ?? {});
     dest.acceptBlobsFrom?.(source);
+    let result: CopyResult;
     try {
       const ctx: CopyContext = {
         src,
@@ -45,12 +46,16 @@ export async function copyImage(source: ImageReference, destination: ImageRefere
       }
       await dest.commit();
       ctx.layersOut.sort((a, b) => (a.platform ?? '').localeCompare(b.platform ?? '') || a.index - b.index);
-      return { digest: written.digest, mediaType: written.mediaType, layers: ctx.layersOut };
-    } finally {
-      await dest.close();
+      result = { digest: written.digest, mediaType: written.mediaType, layers: ctx.layersOut };
+    } catch (err) {
+      // Cleaning up must not hide why the copy failed.
+      await dest.close().catch(() => {});
+      throw err;
     }
+    await dest.close();
+    return result;
   } finally {
-    await src.close();
+    await src.close().catch(() => {});
   }
 }
 
@@ -87,13 +92,15 @@ async function copyIndex(ctx: CopyContext, top: ManifestBlob, index: ImageIndex)
     const child = await ctx.src.getManifest(d.digest);
     return (await copyInstance(ctx, { ...child, mediaType: d.mediaType }, { process: true, platform: d.platform, topLevel: true })).blob;
   }
-  const results = await Promise.all(
+  // Every image settles before a failure is reported, so nothing is still writing
+  // when the destination discards what it staged.
+  const results = (await settleAll(
     keep.map(async (d) => {
       const child = await ctx.src.getManifest(d.digest);
       const r = await copyInstance(ctx, { ...child, mediaType: d.mediaType }, { process: process.has(d), platform: d.platform, topLevel: false });
       return { d, r };
     }),
-  );
+  )) as { d: Descriptor; r: InstanceResult }[];
   const changed = keep.length !== index.manifests.length || results.some(({ r }) => r.changed);
   if (!changed) {
     await ctx.dest.putManifest(top, { topLevel: true });

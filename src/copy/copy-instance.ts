@@ -62,13 +62,15 @@ export async function copyInstance(
     throw new ImgsealError('DESTINATION_UNSUPPORTED', `encryption required by the options, but ${ctx.dest.reference.toString()} does not support encryption (it cannot store OCI manifests)`);
   }
 
-  // The config: verified, copied as is (never encrypted), and read when decrypting for diff_ids.
-  const configBytes = await streamToBuffer(await ctx.src.getBlob(manifest.config), manifest.config.size);
-  verifyDigest(configBytes, manifest.config.digest, `${what} config`);
-  const config: ImageConfig | undefined = decrypting ? parseImageConfig(configBytes) : undefined;
-  if (!(await ctx.dest.tryReuseBlob(manifest.config))) {
-    await ctx.dest.putBlob(Readable.from([configBytes]), { digest: manifest.config.digest, size: manifest.config.size, mediaType: manifest.config.mediaType });
-  }
+  // The config: verified, copied as is (never encrypted), and read when decrypting for
+  // diff_ids. Its upload runs beside the layers': for small images it is a third of the
+  // round trips.
+  const configBytes = streamToBuffer(await ctx.src.getBlob(manifest.config), manifest.config.size).then((b) => {
+    verifyDigest(b, manifest.config.digest, `${what} config`);
+    return b;
+  });
+  configBytes.catch(() => {}); // handled where it is awaited; this keeps a rejection from being "unhandled" meanwhile
+  const config: ImageConfig | undefined = decrypting ? parseImageConfig(await configBytes) : undefined;
 
   // Unwrap every layer key before any data moves: a missing key fails the copy at once.
   const unwrapped = new Map<number, UnwrappedLayer>();
@@ -78,22 +80,27 @@ export async function copyInstance(
     unwrapped.set(i, await unwrapLayerKey(layer, decrypt?.keys ?? [], `decrypting layer ${layer.digest}`));
   }
 
-  const newLayers = await Promise.all(
-    manifest.layers.map((layer, i) => {
-      const action = actions[i] as LayerAction;
-      const key = `${action}:${layer.digest}`;
-      let pending = ctx.blobCache.get(key);
-      if (!pending) {
-        const limit = layer.size <= SMALL_BLOB ? ctx.smallLimit : ctx.limit;
-        pending = limit(() => moveLayer(ctx, layer, i, action, unwrapped.get(i), config, what));
-        ctx.blobCache.set(key, pending);
-      }
-      return pending.then((d) => {
-        ctx.layersOut.push({ platform: platformName || undefined, index: i, action, sourceDigest: layer.digest, digest: d.digest, size: d.size, mediaType: d.mediaType });
-        return d;
-      });
-    }),
-  );
+  const configUpload = configBytes.then(async (bytes) => {
+    if (await ctx.dest.tryReuseBlob(manifest.config)) return;
+    await ctx.dest.putBlob(Readable.from([bytes]), { digest: manifest.config.digest, size: manifest.config.size, mediaType: manifest.config.mediaType });
+  });
+  const layerMoves = manifest.layers.map((layer, i) => {
+    const action = actions[i] as LayerAction;
+    const key = `${action}:${layer.digest}`;
+    let pending = ctx.blobCache.get(key);
+    if (!pending) {
+      const limit = layer.size <= SMALL_BLOB ? ctx.smallLimit : ctx.limit;
+      pending = limit(() => moveLayer(ctx, layer, i, action, unwrapped.get(i), config, what));
+      ctx.blobCache.set(key, pending);
+    }
+    return pending.then((d) => {
+      ctx.layersOut.push({ platform: platformName || undefined, index: i, action, sourceDigest: layer.digest, digest: d.digest, size: d.size, mediaType: d.mediaType });
+      return d;
+    });
+  });
+  // Every transfer settles before we report, so no upload is still running when the
+  // destination is closed after a failure.
+  const newLayers = (await settleAll([...layerMoves, configUpload])).slice(0, layerMoves.length) as Descriptor[];
 
   const changed = encrypting || decrypting;
   if (!changed) {
@@ -172,4 +179,12 @@ function toOciManifest(m: ImageManifest): ImageManifest {
   }
   const config = { ...m.config, mediaType: m.config.mediaType === MediaType.dockerConfig ? MediaType.ociConfig : m.config.mediaType };
   return { ...m, mediaType: MediaType.ociManifest, config, layers: m.layers.map((l) => ({ ...l, mediaType: ociLayerMediaType(l.mediaType) })) };
+}
+
+/** Like Promise.all, but waits for every promise to settle, then throws the first error. */
+export async function settleAll(ps: Promise<unknown>[]): Promise<unknown[]> {
+  const rs = await Promise.allSettled(ps);
+  const failed = rs.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return rs.map((r) => (r as PromiseFulfilledResult<unknown>).value);
 }
