@@ -19,6 +19,7 @@ import type { CopiedLayer, CopyOptions } from './options.js';
 import { silentProgress } from './progress.js';
 import { encryptionStep, type EncryptionStep } from './steps/encrypt.js';
 import { decryptionSteps, unwrapLayerKey, type UnwrappedLayer } from './steps/decrypt.js';
+import { loadZstd } from './steps/verify-plaintext.js';
 import { withoutEncryptionAnnotations as removeEncryptionAnnotations } from '../crypto/annotations.js';
 
 /** Up to this size a blob costs round trips rather than bandwidth. */
@@ -158,6 +159,7 @@ async function moveLayer(
   // An uncompressed layer is its own tar, so its diff_id is the digest the destination
   // must compute: it verifies that before committing, and no step hashes twice.
   const diffIdCheckedByDestination = compression === 'none' && diffId !== undefined;
+  if (compression === 'zstd' && diffId !== undefined) await loadZstd();
   const steps = (): Transform[] => decryptionSteps(unwrapped, { diffId, compression, what: label, warn: ctx.opts.warn, diffIdCheckedByDestination });
   const info = { mediaType, size: layer.size, ...(diffIdCheckedByDestination ? { digest: diffId } : {}) };
   const r = await transferBlob({ ...common, steps, info });

@@ -12,10 +12,17 @@
 import { STEP_HIGH_WATER_MARK } from './buffering.js';
 import { createGunzip, type Gunzip } from 'node:zlib';
 import { Transform, type TransformCallback } from 'node:stream';
-import { Decompress as ZstdDecompress } from 'fzstd';
+import type { Decompress as ZstdDecompress } from 'fzstd';
 import { ImgsealError } from '../../errors.js';
 import { Digester, type Digest } from '../../model/digest.js';
 import type { LayerCompression } from '../../model/media-types.js';
+
+let Zstd: typeof ZstdDecompress | undefined;
+
+/** Loads the zstd decoder; call before building a verifier for a tar+zstd layer. */
+export async function loadZstd(): Promise<void> {
+  Zstd ??= (await import('fzstd')).Decompress;
+}
 
 export interface PlaintextExpectations {
   /** `digest` from the private options ("" when the encryptor had none). */
@@ -57,7 +64,8 @@ export class PlaintextVerifier extends Transform {
         });
       });
     } else if (expect.compression === 'zstd') {
-      this.zstd = new ZstdDecompress((chunk) => this.tar.update(chunk));
+      if (!Zstd) throw new ImgsealError('INTERNAL', 'zstd decoder not loaded (call loadZstd first)');
+      this.zstd = new Zstd((chunk) => this.tar.update(chunk));
     }
   }
 
