@@ -5,7 +5,8 @@
  */
 import type { Readable } from 'node:stream';
 import { ImgsealError } from '../../errors.js';
-import { parseDescriptor, REF_NAME_ANNOTATION, type Descriptor } from '../../model/descriptor.js';
+import { selectImage } from '../common/select-image.js';
+import { parseDescriptor, type Descriptor } from '../../model/descriptor.js';
 import { parseDigest, type Digest } from '../../model/digest.js';
 import { detectManifestMediaType } from '../../model/manifest.js';
 import type { ImageReference, ImageSource, ManifestBlob } from '../types.js';
@@ -26,32 +27,11 @@ export async function openOciArchiveSource(ref: ImageReference & { file: string;
   const index = parseJsonObject(await tar.read(indexEntry, MAX_INDEX_BYTES), `${ref.file}: index.json`);
   if (!Array.isArray(index.manifests)) throw new ImgsealError('MANIFEST_INVALID', `${ref.file}: index.json has no manifests list`);
   const manifests = index.manifests.map((m: unknown, i: number) => parseDescriptor(m, `${ref.file}: index.json manifests[${i}]`));
-  return new OciArchiveSource(ref, tar, chooseImage(manifests, ref.refName, ref.toString()));
-}
-
-/** REF picks by ref name; without REF, the archive must hold exactly one image. */
-export function chooseImage(manifests: Descriptor[], refName: string | undefined, where: string): Descriptor {
-  if (refName !== undefined) {
-    const found = manifests.filter((m) => m.annotations?.[REF_NAME_ANNOTATION] === refName);
-    if (found.length === 0) {
-      throw new ImgsealError('IMAGE_NOT_FOUND', `${where}: no image named "${refName}" in the archive (names: ${describeNames(manifests)})`);
-    }
-    if (found.length > 1) throw new ImgsealError('AMBIGUOUS_IMAGE', `${where}: ${found.length} images are named "${refName}"`);
-    return found[0] as Descriptor;
-  }
-  if (manifests.length === 0) throw new ImgsealError('IMAGE_NOT_FOUND', `${where}: the archive holds no image`);
-  if (manifests.length > 1) {
-    throw new ImgsealError(
-      'AMBIGUOUS_IMAGE',
-      `${where}: the archive holds ${manifests.length} images; name one as oci-archive:FILE:REF (names: ${describeNames(manifests)})`,
-    );
-  }
-  return manifests[0] as Descriptor;
-}
-
-function describeNames(manifests: Descriptor[]): string {
-  const names = manifests.map((m) => m.annotations?.[REF_NAME_ANNOTATION]).filter((n): n is string => n !== undefined);
-  return names.length ? names.join(', ') : 'none';
+  return new OciArchiveSource(
+    ref,
+    tar,
+    selectImage(manifests, ref.refName, { where: ref.toString(), container: 'archive', nameHint: 'oci-archive:FILE:REF', refuseDuplicateNames: true }),
+  );
 }
 
 class OciArchiveSource implements ImageSource {

@@ -2,7 +2,8 @@ import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { ImgsealError } from '../../errors.js';
-import { REF_NAME_ANNOTATION, type Descriptor } from '../../model/descriptor.js';
+import { selectImage } from '../common/select-image.js';
+import type { Descriptor } from '../../model/descriptor.js';
 import { type Digest } from '../../model/digest.js';
 import { MediaType } from '../../model/media-types.js';
 import type { ImageSource, ManifestBlob } from '../types.js';
@@ -21,7 +22,13 @@ export class OciLayoutSource implements ImageSource {
   static async open(reference: OciLayoutReference): Promise<OciLayoutSource> {
     const index = await readLayoutIndex(reference.dir);
     if (!index) throw new ImgsealError('IMAGE_NOT_FOUND', `${reference.toString()}: no OCI layout at ${reference.dir} (index.json missing)`);
-    return new OciLayoutSource(reference, selectDescriptor(index.manifests, reference));
+    const top = selectImage(index.manifests, reference.refName, {
+      where: reference.toString(),
+      container: 'layout',
+      nameHint: `oci:${reference.dir}:REF`,
+      refuseDuplicateNames: false, // a layout's first entry wins, as it always did here
+    });
+    return new OciLayoutSource(reference, top);
   }
 
   async getManifest(instance?: Digest): Promise<ManifestBlob> {
@@ -52,19 +59,4 @@ export class OciLayoutSource implements ImageSource {
       throw new ImgsealError('BLOB_NOT_FOUND', `${this.reference.toString()}: blob ${digest} is missing from the layout`, { cause: err });
     }
   }
-}
-
-/** The index.json entry a reference names (containers/image rules). */
-function selectDescriptor(manifests: Descriptor[], ref: OciLayoutReference): Descriptor {
-  if (ref.refName === undefined) {
-    if (manifests.length === 1) return manifests[0] as Descriptor;
-    if (manifests.length === 0) throw new ImgsealError('IMAGE_NOT_FOUND', `${ref.toString()}: the layout holds no image`);
-    throw new ImgsealError('AMBIGUOUS_IMAGE', `${ref.toString()}: the layout holds ${manifests.length} images; name one as oci:${ref.dir}:REF`);
-  }
-  const found = manifests.filter((m) => m.annotations?.[REF_NAME_ANNOTATION] === ref.refName);
-  if (found.length === 0) {
-    const names = manifests.map((m) => m.annotations?.[REF_NAME_ANNOTATION]).filter(Boolean);
-    throw new ImgsealError('IMAGE_NOT_FOUND', `${ref.toString()}: no image named "${ref.refName}" in the layout${names.length ? ` (it has: ${names.join(', ')})` : ''}`);
-  }
-  return found[0] as Descriptor;
 }
