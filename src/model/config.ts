@@ -1,5 +1,6 @@
 import { ImgsealError } from '../errors.js';
 import { isDigest, type Digest } from './digest.js';
+import { parseJsonObject } from './json.js';
 
 /** The parts of an image config we read; everything else is carried through untouched. */
 export interface ImageConfig {
@@ -11,14 +12,7 @@ export interface ImageConfig {
 }
 
 export function parseImageConfig(bytes: Uint8Array): ImageConfig {
-  let v: unknown;
-  try {
-    v = JSON.parse(Buffer.from(bytes).toString('utf8'));
-  } catch (err) {
-    throw new ImgsealError('MANIFEST_INVALID', 'image config is not valid JSON', { cause: err });
-  }
-  if (typeof v !== 'object' || v === null) throw new ImgsealError('MANIFEST_INVALID', 'image config is not a JSON object');
-  const c = v as ImageConfig;
+  const c = parseJsonObject(bytes, 'image config') as ImageConfig;
   if (c.rootfs !== undefined) {
     if (!Array.isArray(c.rootfs.diff_ids) || !c.rootfs.diff_ids.every(isDigest)) {
       throw new ImgsealError('MANIFEST_INVALID', 'image config rootfs.diff_ids is not a list of digests');

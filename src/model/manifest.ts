@@ -1,5 +1,6 @@
 import { ImgsealError } from '../errors.js';
 import { parseDescriptor, type Descriptor } from './descriptor.js';
+import { parseJsonObject } from './json.js';
 import { isIndexMediaType, isManifestMediaType, MediaType } from './media-types.js';
 
 /** An image manifest (OCI or Docker schema2). Unknown fields are kept so rewriting loses nothing. */
@@ -67,13 +68,5 @@ export function serializeManifest(doc: ImageManifest | ImageIndex): Buffer {
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- validated field by field by the callers
 function parseJson(bytes: Uint8Array, what: string): Record<string, any> {
-  let v: unknown;
-  try {
-    v = JSON.parse(Buffer.from(bytes).toString('utf8'));
-  } catch (err) {
-    throw new ImgsealError('MANIFEST_INVALID', `${what} is not valid JSON`, { cause: err });
-  }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ImgsealError('MANIFEST_INVALID', `${what} is not a JSON object`);
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  return v as Record<string, any>;
+  return parseJsonObject(bytes, what);
 }

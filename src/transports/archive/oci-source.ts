@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import { ImgsealError } from '../../errors.js';
 import { selectImage } from '../common/select-image.js';
 import { parseDescriptor, type Descriptor } from '../../model/descriptor.js';
+import { parseJsonObject } from '../../model/json.js';
 import { parseDigest, type Digest } from '../../model/digest.js';
 import { detectManifestMediaType } from '../../model/manifest.js';
 import type { ImageReference, ImageSource, ManifestBlob } from '../types.js';
@@ -69,15 +70,4 @@ class OciArchiveSource implements ImageSource {
 function blobName(d: Digest): string {
   const { algorithm, hex } = parseDigest(d);
   return `blobs/${algorithm}/${hex}`;
-}
-
-export function parseJsonObject(bytes: Buffer, what: string): Record<string, unknown> {
-  let v: unknown;
-  try {
-    v = JSON.parse(bytes.toString('utf8'));
-  } catch (err) {
-    throw new ImgsealError('MANIFEST_INVALID', `${what} is not valid JSON`, { cause: err });
-  }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ImgsealError('MANIFEST_INVALID', `${what} is not a JSON object`);
-  return v as Record<string, unknown>;
 }
