@@ -5,7 +5,8 @@
  * the registry answers 401 to one (a stale or revoked token). With an identity token
  * (OAuth2 refresh token) the token comes from an OAuth2 POST instead.
  */
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { httpRequest } from './undici.js';
 import { ImgsealError } from '../../errors.js';
 import type { Challenge } from './challenge.js';
 import type { Credential } from './credentials.js';
@@ -114,7 +115,7 @@ export class Authorizer {
     for (let attempt = 0; ; attempt++) {
       let res: Dispatcher.ResponseData;
       try {
-        res = await request(url, { method, headers, body, dispatcher: this.o.dispatcher, signal });
+        res = await httpRequest(this.o.dispatcher, url, { method, headers, body, signal });
       } catch (err) {
         if (attempt < this.o.retry.retryTimes && isTransientNetworkError(err)) {
           await this.o.retry.sleep(backoffDelay(this.o.retry, attempt + 1), signal);

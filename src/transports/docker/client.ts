@@ -5,7 +5,8 @@
  * errors. Built from SystemContext; the undici dispatcher can be handed in.
  */
 import type { Readable } from 'node:stream';
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { httpRequest } from './undici.js';
 import { ImgsealError } from '../../errors.js';
 import type { SystemContext } from '../context.js';
 import { Authorizer } from './auth.js';
@@ -142,7 +143,7 @@ export class RegistryClient {
       }
       let res: Dispatcher.ResponseData;
       try {
-        res = await request(url, { method: spec.method, headers, body: spec.body, dispatcher: this.dispatcher, signal: spec.signal });
+        res = await httpRequest(this.dispatcher, url, { method: spec.method, headers, body: spec.body, signal: spec.signal });
       } catch (err) {
         if (replayable && attempt < this.retry.retryTimes && isTransientNetworkError(err)) {
           attempt++;

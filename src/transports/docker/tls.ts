@@ -8,7 +8,8 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { rootCertificates } from 'node:tls';
 import { join } from 'node:path';
-import { Agent, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { agentClass } from './undici.js';
 import { ImgsealError } from '../../errors.js';
 import type { SystemContext } from '../context.js';
 
@@ -71,6 +72,7 @@ export async function loadTlsMaterial(dir: string | undefined): Promise<TlsMater
 
 /** An undici Agent with the host's TLS settings; `verify === false` skips verification. */
 export function buildAgent(m: TlsMaterial, verify: boolean): Dispatcher {
+  const Agent = agentClass();
   return new Agent({
     connect: {
       // Passing `ca` replaces Node's default list, so the system roots go in too.
