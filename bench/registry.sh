@@ -10,7 +10,8 @@
 # uncompressed layers on the way to a registry) and pulls with
 # --dest-oci-accept-uncompressed-layers (otherwise it gzips them into oci:).
 # Prints a markdown table: best wall time of RUNS runs, MiB/s, peak RSS, registry
-# requests per run, imgseal/skopeo speed ratio next to the issue's targets.
+# requests, the tool's and the registry's CPU seconds of the best run, and the
+# imgseal/skopeo speed ratio next to the issue's targets.
 #   bench/registry.sh [WORK_DIR]
 # Env: RUNS (2), BIG_LAYERS (20), BIG_LAYER_MIB (25), TINY_LAYERS (200), TINY_LAYER_KIB (4),
 #      JOBS (imgseal --jobs; empty = its default), TINY_EXTRA_JOBS (16; also times imgseal
@@ -52,26 +53,35 @@ export REGISTRY_AUTH_FILE="$WORK/auth.json"; echo '{}' >"$REGISTRY_AUTH_FILE"
 
 # Registry access-log lines (one per HTTP request distribution served).
 reqs() { grep -c '^127\.0\.0\.1 - - \[.*HTTP/1\.1" [0-9]' "$RLOG" 2>/dev/null || true; }
+# CPU time (ms, user + system) the registry process has used so far: with the tool's own
+# CPU it shows how much of the two cores a run leaves for anything else.
+REG_PID="$(cat "$STATE/registry.pid")"
+TICK_MS=$((1000 / $(getconf CLK_TCK)))
+reg_cpu_ms() { awk -v t="$TICK_MS" '{print ($14 + $15) * t}' "/proc/$REG_PID/stat"; }
 
 # measure TAG CMD... (CMD may contain the word @N@, replaced by the run number so every
-# push goes to a fresh repository): best wall time, peak RSS (KiB), requests of the best
-# run; prints "secs rss_kib requests". The output folder pull-out is emptied before each run.
+# push goes to a fresh repository): best wall time, peak RSS (KiB), and for the best run
+# the requests, the tool's CPU seconds and the registry's CPU seconds; prints
+# "secs rss_kib requests tool_cpu registry_cpu". The output folder pull-out is emptied
+# before each run.
 measure() {
-  local best="" rss=0 breqs=0 line t m r0 r1 run a args
+  local best="" rss=0 breqs=0 bcpu=0 breg=0 line t m u k r0 r1 c0 c1 run a args
   for ((run = 1; run <= RUNS; run++)); do
     args=(); for a in "$@"; do args+=("${a//@N@/$run}"); done
     rm -rf pull-out "$BIC"; sync
-    r0="$(reqs)"
-    if ! line="$(/usr/bin/time -f '%e %M' "${args[@]}" 2>&1 >/dev/null)"; then
+    r0="$(reqs)"; c0="$(reg_cpu_ms)"
+    if ! line="$(/usr/bin/time -f '%e %M %U %S' "${args[@]}" 2>&1 >/dev/null)"; then
       echo "FAILED: ${args[*]}" >&2; echo "$line" >&2; return 1
     fi
     line="$(tail -1 <<<"$line")"
-    r1="$(reqs)"
-    t="${line% *}"; m="${line#* }"
-    if [ -z "$best" ] || [ "$(echo "$t < $best" | bc -l)" = 1 ]; then best="$t"; breqs=$((r1 - r0)); fi
+    r1="$(reqs)"; c1="$(reg_cpu_ms)"
+    read -r t m u k <<<"$line"
+    if [ -z "$best" ] || [ "$(echo "$t < $best" | bc -l)" = 1 ]; then
+      best="$t"; breqs=$((r1 - r0)); bcpu="$(echo "$u + $k" | bc -l)"; breg="$(echo "($c1 - $c0) / 1000" | bc -l)"
+    fi
     [ "$m" -gt "$rss" ] && rss="$m"
   done
-  echo "$best $rss $breqs"
+  echo "$best $rss $breqs $bcpu $breg"
 }
 
 SK=(skopeo copy -q)
@@ -80,12 +90,12 @@ echo "# imgseal vs skopeo against distribution $(docker-registry --version 2>/de
 echo "imgseal $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?') (dist built $(date -u -r "$ROOT/dist/src/cli/main.js" +%FT%TZ)), skopeo $(skopeo --version | awk '{print $3}'), node $(node --version), best of $RUNS runs, imgseal --jobs ${JOBS:-default (6)}"
 echo "load average before: $LOAD_BEFORE"
 echo
-echo "| image | operation | tool | seconds | MiB/s | peak RSS MiB | requests | imgseal / skopeo | target |"
-echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
-row() { # IMAGE OP TOOL SECS RSS REQS ["RATIO | TARGET"]
+echo "| image | operation | tool | seconds | MiB/s | peak RSS MiB | requests | tool CPU s | registry CPU s | imgseal / skopeo | target |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+row() { # IMAGE OP TOOL SECS RSS REQS TOOL_CPU REGISTRY_CPU ["RATIO | TARGET"]
   [ -n "$4" ] || { echo "a measurement failed ($1 $2 $3)" >&2; exit 1; }
-  printf '| %s | %s | %s | %.2f | %.1f | %.0f | %s | %s |\n' "$1" "$2" "$3" "$4" \
-    "$(echo "$MIB / $4" | bc -l)" "$(echo "$5 / 1024" | bc -l)" "$6" "${7:- | }"
+  printf '| %s | %s | %s | %.2f | %.1f | %.0f | %s | %.2f | %.2f | %s |\n' "$1" "$2" "$3" "$4" \
+    "$(echo "$MIB / $4" | bc -l)" "$(echo "$5 / 1024" | bc -l)" "$6" "$7" "$8" "${9:- | }"
 }
 verdict() { # RATIO_EXPR TARGET_RATIO RSS_KIB
   local r ok=yes; r="$(echo "$1" | bc -l 2>/dev/null || echo 0)"
@@ -99,23 +109,23 @@ bench_image() { # NAME COUNT BYTES TARGET [EXTRA_JOBS]
   rm -rf src; make_layout src "$count" "$bytes"
   MIB="$(echo "$(du -sb src/blobs/sha256 | cut -f1) / 1048576" | bc -l)"
   local label; label="$name ($count × $(numfmt --to=iec-i --suffix=B "$bytes"))"
-  local sk_push sk_push_rss sk_push_n im_push im_push_rss im_push_n
-  read -r sk_push sk_push_rss sk_push_n < <(measure "${SK[@]}" --preserve-digests --dest-tls-verify=false oci:src:t "docker://$HOST/bench/$name-skopeo-@N@:t")
-  read -r im_push im_push_rss im_push_n < <(measure "${IMGSEAL[@]}" copy -q "${IM_JOBS[@]}" --dest-tls-verify=false oci:src:t "docker://$HOST/bench/$name-imgseal-@N@:t")
-  row "$label" push skopeo "$sk_push" "$sk_push_rss" "$sk_push_n"
-  row "$label" push imgseal "$im_push" "$im_push_rss" "$im_push_n" "$(verdict "$sk_push / $im_push" "$target" "$im_push_rss")"
+  local sk_push sk_push_rss sk_push_n sk_push_c sk_push_r im_push im_push_rss im_push_n im_push_c im_push_r
+  read -r sk_push sk_push_rss sk_push_n sk_push_c sk_push_r < <(measure "${SK[@]}" --preserve-digests --dest-tls-verify=false oci:src:t "docker://$HOST/bench/$name-skopeo-@N@:t")
+  read -r im_push im_push_rss im_push_n im_push_c im_push_r < <(measure "${IMGSEAL[@]}" copy -q "${IM_JOBS[@]}" --dest-tls-verify=false oci:src:t "docker://$HOST/bench/$name-imgseal-@N@:t")
+  row "$label" push skopeo "$sk_push" "$sk_push_rss" "$sk_push_n" "$sk_push_c" "$sk_push_r"
+  row "$label" push imgseal "$im_push" "$im_push_rss" "$im_push_n" "$im_push_c" "$im_push_r" "$(verdict "$sk_push / $im_push" "$target" "$im_push_rss")"
   if [ -n "$xj" ]; then
-    read -r im_push im_push_rss im_push_n < <(measure "${IMGSEAL[@]}" copy -q --jobs "$xj" --dest-tls-verify=false oci:src:t "docker://$HOST/bench/$name-imgseal-j$xj-@N@:t")
-    row "$label" push "imgseal --jobs $xj" "$im_push" "$im_push_rss" "$im_push_n" "$(verdict "$sk_push / $im_push" "$target" "$im_push_rss")"
+    read -r im_push im_push_rss im_push_n im_push_c im_push_r < <(measure "${IMGSEAL[@]}" copy -q --jobs "$xj" --dest-tls-verify=false oci:src:t "docker://$HOST/bench/$name-imgseal-j$xj-@N@:t")
+    row "$label" push "imgseal --jobs $xj" "$im_push" "$im_push_rss" "$im_push_n" "$im_push_c" "$im_push_r" "$(verdict "$sk_push / $im_push" "$target" "$im_push_rss")"
   fi
-  local sk_pull sk_pull_rss sk_pull_n im_pull im_pull_rss im_pull_n
-  read -r sk_pull sk_pull_rss sk_pull_n < <(measure "${SK[@]}" --src-tls-verify=false --dest-oci-accept-uncompressed-layers "docker://$HOST/bench/$name-skopeo-1:t" oci:pull-out:t)
-  read -r im_pull im_pull_rss im_pull_n < <(measure "${IMGSEAL[@]}" copy -q "${IM_JOBS[@]}" --src-tls-verify=false "docker://$HOST/bench/$name-skopeo-1:t" oci:pull-out:t)
-  row "$label" pull skopeo "$sk_pull" "$sk_pull_rss" "$sk_pull_n"
-  row "$label" pull imgseal "$im_pull" "$im_pull_rss" "$im_pull_n" "$(verdict "$sk_pull / $im_pull" "$target" "$im_pull_rss")"
+  local sk_pull sk_pull_rss sk_pull_n sk_pull_c sk_pull_r im_pull im_pull_rss im_pull_n im_pull_c im_pull_r
+  read -r sk_pull sk_pull_rss sk_pull_n sk_pull_c sk_pull_r < <(measure "${SK[@]}" --src-tls-verify=false --dest-oci-accept-uncompressed-layers "docker://$HOST/bench/$name-skopeo-1:t" oci:pull-out:t)
+  read -r im_pull im_pull_rss im_pull_n im_pull_c im_pull_r < <(measure "${IMGSEAL[@]}" copy -q "${IM_JOBS[@]}" --src-tls-verify=false "docker://$HOST/bench/$name-skopeo-1:t" oci:pull-out:t)
+  row "$label" pull skopeo "$sk_pull" "$sk_pull_rss" "$sk_pull_n" "$sk_pull_c" "$sk_pull_r"
+  row "$label" pull imgseal "$im_pull" "$im_pull_rss" "$im_pull_n" "$im_pull_c" "$im_pull_r" "$(verdict "$sk_pull / $im_pull" "$target" "$im_pull_rss")"
   if [ -n "$xj" ]; then
-    read -r im_pull im_pull_rss im_pull_n < <(measure "${IMGSEAL[@]}" copy -q --jobs "$xj" --src-tls-verify=false "docker://$HOST/bench/$name-skopeo-1:t" oci:pull-out:t)
-    row "$label" pull "imgseal --jobs $xj" "$im_pull" "$im_pull_rss" "$im_pull_n" "$(verdict "$sk_pull / $im_pull" "$target" "$im_pull_rss")"
+    read -r im_pull im_pull_rss im_pull_n im_pull_c im_pull_r < <(measure "${IMGSEAL[@]}" copy -q --jobs "$xj" --src-tls-verify=false "docker://$HOST/bench/$name-skopeo-1:t" oci:pull-out:t)
+    row "$label" pull "imgseal --jobs $xj" "$im_pull" "$im_pull_rss" "$im_pull_n" "$im_pull_c" "$im_pull_r" "$(verdict "$sk_pull / $im_pull" "$target" "$im_pull_rss")"
   fi
   rm -rf src pull-out
 }

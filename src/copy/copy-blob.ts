@@ -5,15 +5,21 @@
  * destination's computed digest is what the new descriptor gets.
  */
 import { STEP_HIGH_WATER_MARK } from './steps/buffering.js';
-import type { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Readable, Writable, type Transform } from 'node:stream';
 import { ImgsealError } from '../errors.js';
 import type { Descriptor } from '../model/descriptor.js';
 import type { ImageDestination, ImageSource, PutBlobInfo, PutBlobResult } from '../transports/types.js';
 import type { BlobAction, ProgressSink } from './progress.js';
 import { ProgressStep } from './steps/progress.js';
-import { DigestVerifier } from './steps/verify-digest.js';
+import { DigestVerifier, verifyBlobBytes } from './steps/verify-digest.js';
+
+/**
+ * Blobs up to this size move as whole buffers when both ends can (getBlobBytes /
+ * putBlobBytes): for a tiny layer the stream machinery costs more than the bytes.
+ * Memory stays bounded: copy-instance runs at most 16 such blobs at once.
+ */
+export const WHOLE_BLOB_MAX = 1 << 20;
 
 export interface BlobTransfer {
   src: ImageSource;
@@ -69,6 +75,7 @@ export async function transferBlob(t: BlobTransfer): Promise<PutBlobResult> {
  * retry can help (a failed check of the data never can).
  */
 async function transferOnce(t: BlobTransfer): Promise<PutBlobResult> {
+  if (t.desc.size <= WHOLE_BLOB_MAX && t.src.getBlobBytes && t.dest.putBlobBytes) return transferWhole(t);
   let input: Readable;
   try {
     input = await t.src.getBlob(t.desc, t.signal ? { signal: t.signal } : {});
@@ -98,6 +105,44 @@ async function transferOnce(t: BlobTransfer): Promise<PutBlobResult> {
   if (put.status === 'rejected') throw new AttemptFailure(put.reason, 'destination');
   if (flow.status === 'rejected') throw new AttemptFailure(flow.reason, 'source');
   return put.value;
+}
+
+/**
+ * One attempt for a small blob, as bytes: the same checks in the same order as the
+ * streaming path (source digest, then the steps with their own verification, then
+ * the destination's), without a stream per stage.
+ */
+async function transferWhole(t: BlobTransfer): Promise<PutBlobResult> {
+  const opts = t.signal ? { signal: t.signal } : {};
+  let bytes: Buffer;
+  try {
+    bytes = await (t.src.getBlobBytes as NonNullable<ImageSource['getBlobBytes']>).call(t.src, t.desc, opts);
+    t.progress.blobProgress(t.desc, bytes.length);
+    const steps = t.steps();
+    const destinationVerifies = steps.length === 0 && t.info.digest === t.desc.digest && t.info.size === t.desc.size;
+    if (!destinationVerifies) verifyBlobBytes(bytes, t.desc.digest, t.desc.size, t.what);
+    if (steps.length > 0) bytes = await throughSteps(bytes, steps);
+  } catch (error) {
+    throw new AttemptFailure(error, 'source');
+  }
+  try {
+    return await (t.dest.putBlobBytes as NonNullable<ImageDestination['putBlobBytes']>).call(t.dest, bytes, t.info, opts);
+  } catch (error) {
+    throw new AttemptFailure(error, 'destination');
+  }
+}
+
+/** Runs a small blob through the steps (decrypt, verify, encrypt) and collects the result. */
+async function throughSteps(bytes: Buffer, steps: Transform[]): Promise<Buffer> {
+  const out: Buffer[] = [];
+  const collect = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      out.push(chunk);
+      cb();
+    },
+  });
+  await pipeline([Readable.from([bytes], { objectMode: false }), ...steps, collect]);
+  return out.length === 1 ? (out[0] as Buffer) : Buffer.concat(out);
 }
 
 /** Every failure names the blob it happened to, once. */

@@ -45,6 +45,12 @@ export interface ImageSource {
   getManifest(instance?: Digest): Promise<ManifestBlob>;
   /** Opens a blob as a stream; `desc.size` may be used for progress and range resumes. */
   getBlob(desc: Descriptor, opts?: { signal?: AbortSignal }): Promise<Readable>;
+  /**
+   * Optional: reads a small blob (at most SMALL_BLOB bytes) whole, as bytes. A copy of
+   * many small blobs costs per-blob overhead, not bandwidth; without streams in
+   * between, each such blob is a read and a write. Checking the digest is the caller's job.
+   */
+  getBlobBytes?(desc: Descriptor, opts?: { signal?: AbortSignal }): Promise<Buffer>;
   close(): Promise<void>;
 }
 
@@ -89,6 +95,12 @@ export interface ImageDestination {
    * behind: bytes become part of the image only after the stream ended cleanly.
    */
   putBlob(stream: Readable, info: PutBlobInfo, opts?: { signal?: AbortSignal }): Promise<PutBlobResult>;
+  /**
+   * Optional: stores a small blob given whole (see ImageSource.getBlobBytes), with the
+   * same contract as putBlob: verified against `info.digest` and `info.size` when given,
+   * and nothing is left behind when it fails.
+   */
+  putBlobBytes?(bytes: Buffer, info: PutBlobInfo, opts?: { signal?: AbortSignal }): Promise<PutBlobResult>;
   /**
    * Stores a manifest or index. `topLevel` is true for the one the reference names (it is
    * the last manifest written); child manifests of an index are written first.

@@ -6,7 +6,7 @@
 import { STEP_HIGH_WATER_MARK } from './buffering.js';
 import { Transform, type TransformCallback } from 'node:stream';
 import { ImgsealError } from '../../errors.js';
-import { parseDigest, type Digest } from '../../model/digest.js';
+import { digestOf, parseDigest, type Digest } from '../../model/digest.js';
 import { createStreamHasher, type StreamHasher } from '../../util/parallel-hash.js';
 
 export class DigestVerifier extends Transform {
@@ -43,12 +43,25 @@ export class DigestVerifier extends Transform {
   }
 
   private verdict(actual: Digest, cb: TransformCallback): void {
-    if (this.expectedSize !== undefined && this.hasher.size !== this.expectedSize) {
-      cb(new ImgsealError('SIZE_MISMATCH', `${this.what}: ${this.hasher.size} bytes, the manifest declares ${this.expectedSize} (truncated?)`));
-    } else if (actual !== this.expected) {
-      cb(new ImgsealError('DIGEST_MISMATCH', `${this.what}: digest mismatch: the manifest says ${this.expected}, the content is ${actual}`));
-    } else {
-      cb();
-    }
+    cb(mismatch(this.what, this.expected, this.expectedSize, actual, this.hasher.size));
   }
+}
+
+function mismatch(what: string, expected: Digest, expectedSize: number | undefined, actual: Digest, size: number): ImgsealError | null {
+  if (expectedSize !== undefined && size > expectedSize) {
+    return new ImgsealError('SIZE_MISMATCH', `${what}: more than the ${expectedSize} bytes the manifest declares`);
+  }
+  if (expectedSize !== undefined && size !== expectedSize) {
+    return new ImgsealError('SIZE_MISMATCH', `${what}: ${size} bytes, the manifest declares ${expectedSize} (truncated?)`);
+  }
+  if (actual !== expected) {
+    return new ImgsealError('DIGEST_MISMATCH', `${what}: digest mismatch: the manifest says ${expected}, the content is ${actual}`);
+  }
+  return null;
+}
+
+/** The same check as DigestVerifier, for a small blob read whole: throws on a mismatch. */
+export function verifyBlobBytes(bytes: Uint8Array, expected: Digest, expectedSize: number | undefined, what: string): void {
+  const err = mismatch(what, expected, expectedSize, digestOf(bytes, expected), bytes.byteLength);
+  if (err) throw err;
 }

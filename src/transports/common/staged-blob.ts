@@ -8,12 +8,12 @@
 import { STEP_HIGH_WATER_MARK } from '../../copy/steps/buffering.js';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, unlink } from 'node:fs/promises';
+import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ImgsealError } from '../../errors.js';
-import { parseDigest, type Digest } from '../../model/digest.js';
+import { digestOf, parseDigest, type Digest } from '../../model/digest.js';
 import { createStreamHasher, type StreamHasher } from '../../util/parallel-hash.js';
 import type { PutBlobInfo, PutBlobResult } from '../types.js';
 
@@ -93,6 +93,26 @@ export async function writeVerifiedTemp(
     await unlink(tempPath).catch(() => {});
     throw err;
   }
+}
+
+/** writeVerifiedTemp for a small blob given whole: verified first, then one write. */
+export async function writeVerifiedBytes(bytes: Buffer, dir: string, info: PutBlobInfo): Promise<PutBlobResult & { tempPath: string }> {
+  const digest = digestOf(bytes, info.digest);
+  if (info.digest && digest !== info.digest) {
+    throw new ImgsealError('DIGEST_MISMATCH', `blob digest mismatch: expected ${info.digest}, got ${digest}`);
+  }
+  if (info.size !== undefined && info.size >= 0 && bytes.length !== info.size) {
+    throw new ImgsealError('SIZE_MISMATCH', `blob ${digest}: expected ${info.size} bytes, got ${bytes.length}`);
+  }
+  await ensureDir(dir);
+  const tempPath = tempName(dir);
+  try {
+    await writeFile(tempPath, bytes, { mode: 0o644, flag: 'wx' });
+  } catch (err) {
+    await unlink(tempPath).catch(() => {});
+    throw err;
+  }
+  return { digest, size: bytes.length, tempPath };
 }
 
 /** Renames a verified temp file to its final place (atomic on one filesystem). */

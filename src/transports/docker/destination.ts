@@ -76,6 +76,10 @@ export class DockerImageDestination implements ImageDestination {
     return this.uploader.put(stream, info, opts?.signal);
   }
 
+  putBlobBytes(bytes: Buffer, info: PutBlobInfo, opts?: { signal?: AbortSignal }): Promise<PutBlobResult> {
+    return this.uploader.putBytes(bytes, info, opts?.signal);
+  }
+
   async putManifest(blob: ManifestBlob, opts: { topLevel: boolean }): Promise<void> {
     let target: string = blob.digest;
     if (opts.topLevel) {

@@ -51,6 +51,13 @@ export class DockerImageSource implements ImageSource {
     return openBlob(this.client, desc, opts?.signal);
   }
 
+  /** The same resumable GET as getBlob, gathered (the caller keeps it small). */
+  async getBlobBytes(desc: Descriptor, opts?: { signal?: AbortSignal }): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of await openBlob(this.client, desc, opts?.signal)) chunks.push(chunk as Buffer);
+    return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+  }
+
   async close(): Promise<void> {
     await this.client.close();
   }

@@ -130,7 +130,11 @@ export class BlobUploader {
 
   private async putSmall(stream: Readable, info: PutBlobInfo, signal?: AbortSignal): Promise<PutBlobResult> {
     const limit = (info.size ?? 0) + 1; // one byte more shows a stream longer than announced
-    const buf = await readLimited(stream, limit, this.what(info.digest), true);
+    return this.putBytes(await readLimited(stream, limit, this.what(info.digest), true), info, signal);
+  }
+
+  /** One POST (often opened early, see prepare()) and one PUT with the whole body. */
+  async putBytes(buf: Buffer, info: PutBlobInfo, signal?: AbortSignal): Promise<PutBlobResult> {
     const digest = digestOf(buf, info.digest);
     this.check(info, digest, buf.length);
     const session = await this.takeSession(info.digest, signal);

@@ -7,7 +7,7 @@ import { REF_NAME_ANNOTATION, type Descriptor } from '../../model/descriptor.js'
 import { type Digest } from '../../model/digest.js';
 import { MediaType } from '../../model/media-types.js';
 import type { ImageIndex } from '../../model/manifest.js';
-import { moveIntoPlace, tempName, writeVerifiedTemp } from '../common/staged-blob.js';
+import { moveIntoPlace, tempName, writeVerifiedBytes, writeVerifiedTemp } from '../common/staged-blob.js';
 import type { ImageDestination, ManifestBlob, PutBlobInfo, PutBlobResult } from '../types.js';
 import { blobPath, INDEX_FILE, OCI_LAYOUT_CONTENT, OCI_LAYOUT_FILE, readLayoutIndex } from './layout.js';
 import type { OciLayoutReference } from './reference.js';
@@ -72,6 +72,13 @@ export class OciLayoutDestination implements ImageDestination {
 
   async putBlob(stream: Readable, info: PutBlobInfo, opts?: { signal?: AbortSignal }): Promise<PutBlobResult> {
     const res = await writeVerifiedTemp(stream, join(this.staging, 'tmp'), info, opts?.signal);
+    await moveIntoPlace(res.tempPath, blobPath(this.staging, res.digest));
+    this.staged.add(res.digest);
+    return { digest: res.digest, size: res.size };
+  }
+
+  async putBlobBytes(bytes: Buffer, info: PutBlobInfo): Promise<PutBlobResult> {
+    const res = await writeVerifiedBytes(bytes, join(this.staging, 'tmp'), info);
     await moveIntoPlace(res.tempPath, blobPath(this.staging, res.digest));
     this.staged.add(res.digest);
     return { digest: res.digest, size: res.size };

@@ -50,6 +50,10 @@ export class OciLayoutSource implements ImageSource {
     return createReadStream(path, { highWaterMark: 256 << 10 });
   }
 
+  async getBlobBytes(desc: Descriptor): Promise<Buffer> {
+    return this.readBlob(desc.digest);
+  }
+
   async close(): Promise<void> {}
 
   private async readBlob(digest: Digest): Promise<Buffer> {
