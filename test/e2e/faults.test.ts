@@ -70,17 +70,48 @@ describe('imgseal copy through a fault proxy (plain registry peer)', { timeout: 
     assertSameImage(await readImage(out, 'x'), orig, `${repoTag} as skopeo reads it`);
   }
 
-  test('push: 500 on POST, 502 on the committing PUT, 500 on the manifest PUT, 503 on HEAD are retried', async (t) => {
+  test('push: 500 on POST, 502 on the committing PUT, 500 on the manifest PUT are retried', async (t) => {
     const s = await setup(t, [
       { method: 'POST', path: /\/blobs\/uploads\/$/, fault: { kind: 'status', status: 500 } },
       { method: 'PUT', path: /\/blobs\/uploads\/.*digest=/, fault: { kind: 'status', status: 502 } },
       { method: 'PUT', path: /\/manifests\//, fault: { kind: 'status', status: 500 } },
-      { method: 'HEAD', path: /\/blobs\//, fault: { kind: 'status', status: 503 } },
     ]);
     if (!s) return;
     const tag = fresh();
     await imgsealOk(['copy', '-q', `oci:${srcDir}:base`, `docker://${s.p.host}/${tag}`, ...PLAIN_DEST]);
     assert.equal(s.p.pending(), 0, 'every fault was hit');
+    await assertPulledBack(s.peer, tag);
+  });
+
+  test('push to a new repository asks once whether it exists instead of a HEAD per blob', async (t) => {
+    const s = await setup(t);
+    if (!s) return;
+    const tag = fresh();
+    const repo = tag.split(':')[0]!;
+    await imgsealOk(['copy', '-q', `oci:${srcDir}:base`, `docker://${s.p.host}/${tag}`, ...PLAIN_DEST]);
+    const asks = s.p.log.filter((e) => e.method === 'GET' && e.url.startsWith(`/v2/${repo}/tags/list`));
+    assert.deepEqual(asks.map((e) => e.status), [404], 'one tags/list, answered NAME_UNKNOWN');
+    assert.deepEqual(s.p.log.filter((e) => e.method === 'HEAD'), [], 'no blob HEADs');
+    const commits = s.p.log.filter((e) => e.method === 'PUT' && /\/blobs\/uploads\/.*digest=/.test(e.url) && e.status === 201);
+    assert.equal(commits.length, orig.layers.length + 1, 'every layer and the config uploaded once');
+    await assertPulledBack(s.peer, tag);
+
+    // The repository exists now: a second push to it checks each blob and uploads none.
+    s.p.clear();
+    await imgsealOk(['copy', '-q', `oci:${srcDir}:base`, `docker://${s.p.host}/${repo}:v2`, ...PLAIN_DEST]);
+    const heads = s.p.log.filter((e) => e.method === 'HEAD' && /\/blobs\//.test(e.url));
+    assert.equal(heads.filter((e) => e.status === 200).length, orig.layers.length + 1, 'every blob found by HEAD');
+    // (a small blob's upload session is opened while its HEAD is in flight, then cancelled)
+    assert.ok(!s.p.log.some((e) => e.method === 'PATCH' || (e.method === 'PUT' && /\/blobs\//.test(e.url))), 'no blob uploaded');
+    await assertPulledBack(s.peer, `${repo}:v2`);
+  });
+
+  test('push to an existing repository: 503 on HEAD is retried', async (t) => {
+    const s = await setup(t, [{ method: 'HEAD', path: /\/blobs\//, fault: { kind: 'status', status: 503 } }]);
+    if (!s) return;
+    const tag = `faults/app:head-${n++}`;
+    await imgsealOk(['copy', '-q', `oci:${srcDir}:base`, `docker://${s.p.host}/${tag}`, ...PLAIN_DEST]);
+    assert.equal(s.p.pending(), 0, 'the fault was hit');
     await assertPulledBack(s.peer, tag);
   });
 

@@ -142,13 +142,30 @@ describe('docker:// through a fault proxy (plain registry peer)', { timeout: 300
     p.add({ method: 'POST', path: /\/blobs\/uploads\/$/, fault: { kind: 'status', status: 500 } });
     p.add({ method: 'PUT', path: /\/blobs\/uploads\/.*digest=/, times: 2, fault: { kind: 'status', status: 502 } });
     p.add({ method: 'PUT', path: /\/manifests\//, fault: { kind: 'status', status: 500 } });
-    p.add({ method: 'HEAD', path: /\/blobs\//, fault: { kind: 'status', status: 429, headers: { 'retry-after': '0' } } });
     const fresh = tinyImage([7000, 1_100_000]);
     await pushImage(`//${p.host}/faults/up:v1`, ctxFor(peer), fresh);
     assert.equal(p.pending(), 0);
     const src = await ref(`//${peer.host}/faults/up:v1`).newImageSource(ctxFor(peer));
     try {
       assert.equal((await src.getManifest()).digest, fresh.manifest.digest);
+    } finally {
+      await src.close();
+    }
+  });
+
+  test('upload to an existing repository: 429 on the blob HEADs is retried', async (t) => {
+    const peer = reg.get(t);
+    if (!peer) return;
+    const p = await setup(peer);
+    await pushImage(`//${peer.host}/faults/head:v1`, ctxFor(peer), tinyImage([5000]));
+    // a new repository gets no blob HEADs at all; this one exists now
+    p.add({ method: 'HEAD', path: /\/blobs\//, fault: { kind: 'status', status: 429, headers: { 'retry-after': '0' } } });
+    const next = tinyImage([7000, 9000]);
+    await pushImage(`//${p.host}/faults/head:v2`, ctxFor(peer), next);
+    assert.equal(p.pending(), 0);
+    const src = await ref(`//${peer.host}/faults/head:v2`).newImageSource(ctxFor(peer));
+    try {
+      assert.equal((await src.getManifest()).digest, next.manifest.digest);
     } finally {
       await src.close();
     }
