@@ -26,4 +26,5 @@ export {
   type KeyPair,
 } from './crypto/index.js';
 export { inspectImage, layerInfo, rawManifest, imageConfig, type InspectResult, type LayerInfo } from './inspect/index.js';
+export { installMemoryPacer, memoryPacerStats, type MemoryPacerOptions, type MemoryPacerStats } from './util/memory-pacer.js';
 export { VERSION } from './version.js';

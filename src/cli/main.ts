@@ -12,6 +12,7 @@ import { registerLayerinfo } from './commands/layerinfo.js';
 import { registerLogin } from './commands/login.js';
 import { errorLine, exitCodeFor } from './exit-codes.js';
 import { VERSION } from '../version.js';
+import { installMemoryPacer } from '../util/memory-pacer.js';
 
 export function buildProgram(): Command {
   const program = new Command('imgseal')
@@ -29,6 +30,8 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // The CLI owns its process, so it may pace the GC (see util/memory-pacer.ts).
+  installMemoryPacer();
   try {
     await buildProgram().parseAsync(argv);
     return 0;

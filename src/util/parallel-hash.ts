@@ -10,6 +10,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { Digester, type Digest, type DigestAlgorithm } from '../model/digest.js';
+import { noteStreamedBytes } from './memory-pacer.js';
 
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
@@ -148,6 +149,8 @@ class WorkerHasher implements StreamHasher {
       if (this.used === POOL_BUFFER) this.post();
     }
     this.bytes += chunk.byteLength;
+    // Every byte of every large blob passes here once per hash: the place to pace GC.
+    noteStreamedBytes(chunk.byteLength);
     if (this.state.inFlight > MAX_IN_FLIGHT) return new Promise((resolve) => (this.state.drain = resolve));
   }
 

@@ -8,9 +8,9 @@ import * as api from '../../src/index.js';
 const EXPECTED = `Digester DockerReference ENCRYPTED_SUFFIX ImgsealError JweKeyWrapper LayerDecryptor LayerEncryptor MediaType
 OciLayoutReference REF_NAME_ANNOTATION VERSION canonicalDescriptor copyImage decryptedMediaType detectManifestMediaType
 digestHex digestOf dockerArchiveTransport dockerTransport encryptedMediaType formatDockerName formatPlatform
-generateKeyPair getTransport hostPlatform imageConfig inspectImage isDigest isEncryptableLayerMediaType
+generateKeyPair getTransport hostPlatform imageConfig inspectImage installMemoryPacer isDigest isEncryptableLayerMediaType
 isEncryptedMediaType isImgsealError isIndexMediaType isManifestMediaType keyWrapperFor keyWrappers layerCompression
-layerInfo loadDecryptionKey login logout newLayerSecrets normalizePlatform ociArchiveTransport ociLayerMediaType
+layerInfo loadDecryptionKey login logout memoryPacerStats newLayerSecrets normalizePlatform ociArchiveTransport ociLayerMediaType
 ociTransport parseDescriptor parseDigest parseDockerName parseImageConfig parseImageName parseManifest parsePlatform
 parseRecipient platformMatches publicKeyFingerprint rawManifest readEncryptionAnnotations registerTransport
 selectLayers serializeManifest sha256Digest silentProgress transportNames verifyDigest writeKeyPair`.split(/\s+/);
