@@ -4,7 +4,7 @@
  * stores; each step that changes bytes invalidates the source digest, so the
  * destination's computed digest is what the new descriptor gets.
  */
-import { STEP_HIGH_WATER_MARK } from './steps/buffering.js';
+import { PASS_HIGH_WATER_MARK } from './steps/buffering.js';
 import { pipeline } from 'node:stream/promises';
 import { PassThrough, Readable, Writable, type Transform } from 'node:stream';
 import { ImgsealError } from '../errors.js';
@@ -89,7 +89,7 @@ async function transferOnce(t: BlobTransfer): Promise<PutBlobResult> {
   const chain: Transform[] = [new ProgressStep(t.progress, t.desc), ...(destinationVerifies ? [] : [new DigestVerifier(t.desc.digest, t.desc.size, t.what)]), ...steps];
   // The destination consumes one stream; connecting the steps here keeps errors from
   // any of them flowing to it (so it discards what it staged) and to us.
-  const out = new PassThrough({ highWaterMark: STEP_HIGH_WATER_MARK });
+  const out = new PassThrough({ highWaterMark: PASS_HIGH_WATER_MARK });
   // Wait for both sides, so that the destination has cleaned up before we report.
   const [put, flow] = await Promise.allSettled([
     t.dest.putBlob(out, t.info, t.signal ? { signal: t.signal } : {}),

@@ -33,7 +33,7 @@ parentPort.on('message', (m) => {
 `;
 
 /** Bytes one hash may have in flight before update() asks the caller to wait. */
-const MAX_IN_FLIGHT = 2 << 20;
+const MAX_IN_FLIGHT = 1 << 20;
 /**
  * Chunks are packed into pooled 256 KiB buffers (network reads arrive in 16–64 KiB
  * pieces) that the worker hands back with its acknowledgement, so a copy of any size
@@ -48,7 +48,7 @@ function takeBuffer(): ArrayBuffer {
 }
 
 function giveBack(b: ArrayBuffer | undefined): void {
-  if (b && b.byteLength === POOL_BUFFER && pool.length < 32) pool.push(b);
+  if (b && b.byteLength === POOL_BUFFER && pool.length < 16) pool.push(b);
 }
 /** Below this size a blob is hashed inline: the worker round trip would cost more. */
 export const PARALLEL_HASH_THRESHOLD = 4 << 20;

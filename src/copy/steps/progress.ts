@@ -1,5 +1,5 @@
 /** Step: report bytes read from the source to the progress sink, without touching them. */
-import { STEP_HIGH_WATER_MARK } from './buffering.js';
+import { PASS_HIGH_WATER_MARK } from './buffering.js';
 import { Transform, type TransformCallback } from 'node:stream';
 import type { Descriptor } from '../../model/descriptor.js';
 import type { ProgressSink } from '../progress.js';
@@ -9,7 +9,7 @@ export class ProgressStep extends Transform {
     private readonly sink: ProgressSink,
     private readonly desc: Descriptor,
   ) {
-    super({ highWaterMark: STEP_HIGH_WATER_MARK });
+    super({ highWaterMark: PASS_HIGH_WATER_MARK });
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {

@@ -3,7 +3,7 @@
  * when the stream ends (in _flush), so a mismatch fails the pipeline before the
  * destination sees the end of its input and can commit anything.
  */
-import { STEP_HIGH_WATER_MARK } from './buffering.js';
+import { PASS_HIGH_WATER_MARK } from './buffering.js';
 import { Transform, type TransformCallback } from 'node:stream';
 import { ImgsealError } from '../../errors.js';
 import { digestOf, parseDigest, type Digest } from '../../model/digest.js';
@@ -16,7 +16,7 @@ export class DigestVerifier extends Transform {
   private readonly what: string;
 
   constructor(expected: Digest, expectedSize: number | undefined, what: string) {
-    super({ highWaterMark: STEP_HIGH_WATER_MARK });
+    super({ highWaterMark: PASS_HIGH_WATER_MARK });
     this.expected = expected;
     this.expectedSize = expectedSize;
     this.what = what;

@@ -5,7 +5,7 @@
  * A stream error (e.g. a failed HMAC check in the decrypt step) removes the
  * temporary file, so no partial or unverified content is ever visible.
  */
-import { STEP_HIGH_WATER_MARK } from '../../copy/steps/buffering.js';
+import { PASS_HIGH_WATER_MARK } from '../../copy/steps/buffering.js';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
@@ -24,7 +24,7 @@ import type { PutBlobInfo, PutBlobResult } from '../types.js';
 export class DigestingStream extends Transform {
   private readonly hasher: StreamHasher;
   constructor(algorithm: 'sha256' | 'sha512' = 'sha256', expectedSize?: number) {
-    super({ highWaterMark: STEP_HIGH_WATER_MARK });
+    super({ highWaterMark: PASS_HIGH_WATER_MARK });
     this.hasher = createStreamHasher(algorithm, expectedSize);
   }
   get size(): number {

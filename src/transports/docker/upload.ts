@@ -7,6 +7,7 @@
  * on any failure the session is DELETEd, so nothing partial is left behind.
  */
 import { Readable } from 'node:stream';
+import { PASS_HIGH_WATER_MARK } from '../../copy/steps/buffering.js';
 import { ImgsealError, isImgsealError } from '../../errors.js';
 import { createStreamHasher } from '../../util/parallel-hash.js';
 import { digestOf, type Digest, type DigestAlgorithm } from '../../model/digest.js';
@@ -188,7 +189,8 @@ export class BlobUploader {
           method: 'PATCH',
           path: session.toString(),
           headers: { 'content-type': 'application/octet-stream' },
-          body: Readable.from(hashing()),
+          // A byte stream with a small buffer: in object mode it would queue 16 chunks per blob.
+          body: Readable.from(hashing(), { objectMode: false, highWaterMark: PASS_HIGH_WATER_MARK }),
           what: `${this.what(info.digest)}: sending data`,
           expect: [202],
           signal,
