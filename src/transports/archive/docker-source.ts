@@ -21,10 +21,15 @@ type DockerArchiveRef = ImageReference & { file: string; tagged: NamedTagged | u
 
 export async function openDockerArchiveSource(ref: DockerArchiveRef): Promise<ImageSource> {
   const tar = await indexTar(ref.file);
-  const mj = tar.find('manifest.json');
-  if (!mj) throw new ImgsealError('MANIFEST_INVALID', `${ref.file} is not a docker-archive: no manifest.json`);
-  const items = parseManifestJson(await tar.read(mj, 4 << 20), ref.toString());
-  return new DockerArchiveSource(ref, tar, chooseManifestItem(items, ref.tagged, ref.sourceIndex, ref.toString()));
+  try {
+    const mj = tar.find('manifest.json');
+    if (!mj) throw new ImgsealError('MANIFEST_INVALID', `${ref.file} is not a docker-archive: no manifest.json`);
+    const items = parseManifestJson(await tar.read(mj, 4 << 20), ref.toString());
+    return new DockerArchiveSource(ref, tar, chooseManifestItem(items, ref.tagged, ref.sourceIndex, ref.toString()));
+  } catch (err) {
+    await tar.close(); // a compressed archive's temporary copy
+    throw err;
+  }
 }
 
 interface Computed {
@@ -59,7 +64,9 @@ class DockerArchiveSource implements ImageSource {
     return this.tar.open(entry, opts?.signal);
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    await this.tar.close(); // a compressed archive's temporary copy
+  }
 
   /** Hashes config and layers once; concurrent callers share the one computation. */
   private compute(): Promise<Computed> {

@@ -19,6 +19,15 @@ const MAX_INDEX_BYTES = 4 << 20;
 
 export async function openOciArchiveSource(ref: ImageReference & { file: string; refName: string | undefined }): Promise<ImageSource> {
   const tar = await indexTar(ref.file);
+  try {
+    return await openIndexed(ref, tar);
+  } catch (err) {
+    await tar.close(); // a compressed archive's temporary copy
+    throw err;
+  }
+}
+
+async function openIndexed(ref: ImageReference & { file: string; refName: string | undefined }, tar: TarIndex): Promise<ImageSource> {
   const layout = tar.find('oci-layout');
   if (!layout) throw new ImgsealError('MANIFEST_INVALID', `${ref.file} is not an OCI archive: no oci-layout file`);
   const version = parseJsonObject(await tar.read(layout, 64 << 10), `${ref.file}: oci-layout`).imageLayoutVersion;
@@ -63,7 +72,9 @@ class OciArchiveSource implements ImageSource {
   }
 
   async close(): Promise<void> {
-    // Nothing held open: each read opens (and its stream closes) its own file handle.
+    // Nothing held open (each read opens its own file handle) but a compressed
+    // archive's temporary uncompressed copy.
+    await this.tar.close();
   }
 }
 

@@ -1,5 +1,5 @@
 /**
- * A random-access view of an uncompressed tar file: one pass over the headers only
+ * A random-access view of a tar file: one pass over the headers only
  * (data blocks are skipped by seeking, never read), recording where each entry's data
  * starts and how long it is. Blobs are then streamed straight from the file with
  * `createReadStream({start, end})`, so reading a multi-gigabyte archive costs one
@@ -16,6 +16,7 @@ import { createReadStream } from 'node:fs';
 import { Readable, addAbortSignal } from 'node:stream';
 import { posix } from 'node:path';
 import { ImgsealError } from '../../errors.js';
+import { decompressArchive, detectCompression, type ArchiveCompression } from './decompress.js';
 
 const BLOCK = 512;
 
@@ -37,12 +38,23 @@ export function normalizeEntryName(name: string): string {
 }
 
 export class TarIndex {
+  /** The archive as the user named it (for messages). */
   readonly file: string;
+  /** The tar that is read: `file` itself, or an uncompressed temporary copy of it. */
+  readonly path: string;
   private readonly entries: Map<string, TarEntry>;
+  private readonly cleanup: (() => Promise<void>) | undefined;
 
-  constructor(file: string, entries: Map<string, TarEntry>) {
+  constructor(file: string, entries: Map<string, TarEntry>, copy?: { path: string; remove: () => Promise<void> }) {
     this.file = file;
+    this.path = copy?.path ?? file;
     this.entries = entries;
+    this.cleanup = copy?.remove;
+  }
+
+  /** Removes the temporary copy of a compressed archive (nothing to do for a plain tar). */
+  async close(): Promise<void> {
+    await this.cleanup?.();
   }
 
   names(): string[] {
@@ -70,7 +82,7 @@ export class TarIndex {
   /** Streams an entry's data from the archive file. */
   open(entry: TarEntry, signal?: AbortSignal): Readable {
     const stream =
-      entry.size === 0 ? Readable.from([]) : createReadStream(this.file, { start: entry.offset, end: entry.offset + entry.size - 1 });
+      entry.size === 0 ? Readable.from([]) : createReadStream(this.path, { start: entry.offset, end: entry.offset + entry.size - 1 });
     return signal ? addAbortSignal(signal, stream) : stream;
   }
 
@@ -79,7 +91,7 @@ export class TarIndex {
     if (entry.size > maxBytes) {
       throw new ImgsealError('MANIFEST_INVALID', `${this.file}: ${entry.name} is ${entry.size} bytes, more than the ${maxBytes} allowed`);
     }
-    const fh = await open(this.file, 'r');
+    const fh = await open(this.path, 'r');
     try {
       const buf = Buffer.alloc(entry.size);
       const { bytesRead } = await fh.read(buf, 0, entry.size, entry.offset);
@@ -91,7 +103,11 @@ export class TarIndex {
   }
 }
 
-/** Indexes `file`; gzip-compressed and non-tar files are refused with a clear message. */
+/**
+ * Indexes `file`. A gzip or zstd archive is first decompressed into a temporary copy
+ * (decompress.ts), which close() removes; other compressions and non-tar files are
+ * refused with a clear message.
+ */
 export async function indexTar(file: string): Promise<TarIndex> {
   let fh: FileHandle;
   try {
@@ -100,10 +116,26 @@ export async function indexTar(file: string): Promise<TarIndex> {
     const code = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'IMAGE_NOT_FOUND' : 'IO_ERROR';
     throw new ImgsealError(code, `cannot open archive ${file}: ${(err as Error).message}`, { cause: err });
   }
+  let compression: ArchiveCompression;
   try {
-    return new TarIndex(file, await readHeaders(fh, file));
+    const head = Buffer.alloc(8);
+    const { bytesRead } = await fh.read(head, 0, head.length, 0);
+    compression = detectCompression(head.subarray(0, bytesRead));
+    if (compression === 'none') return new TarIndex(file, await readHeaders(fh, file));
   } finally {
     await fh.close();
+  }
+  const copy = await decompressArchive(file, compression);
+  try {
+    const plain = await open(copy.path, 'r');
+    try {
+      return new TarIndex(file, await readHeaders(plain, file), copy);
+    } finally {
+      await plain.close();
+    }
+  } catch (err) {
+    await copy.remove();
+    throw err;
   }
 }
 
@@ -119,9 +151,6 @@ async function readHeaders(fh: FileHandle, file: string): Promise<Map<string, Ta
 
   for (;;) {
     const { bytesRead } = await fh.read(block, 0, BLOCK, pos);
-    if (pos === 0 && bytesRead >= 2 && block[0] === 0x1f && block[1] === 0x8b) {
-      throw new ImgsealError('UNSUPPORTED_MEDIA_TYPE', `${file} is gzip-compressed; decompress it first (gunzip), archives are read uncompressed`);
-    }
     if (bytesRead === 0 && pos > 0) {
       // EOF without the end-of-archive blocks: accepted, as Go's archive/tar does, unless
       // an extended header announced an entry that never came.
