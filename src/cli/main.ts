@@ -11,6 +11,7 @@ import { registerKeygen } from './commands/keygen.js';
 import { registerLayerinfo } from './commands/layerinfo.js';
 import { registerLogin } from './commands/login.js';
 import { errorLine, exitCodeFor } from './exit-codes.js';
+import { dieBySignal, stoppedBySignal } from './run.js';
 import { VERSION } from '../version.js';
 import { installMemoryPacer } from '../util/memory-pacer.js';
 
@@ -47,5 +48,8 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 main(process.argv).then((code) => {
+  // Stopped by a signal: cleanup is done, so end by that signal (see dieBySignal).
+  const signal = stoppedBySignal();
+  if (signal) dieBySignal(signal);
   process.exitCode = code;
 });

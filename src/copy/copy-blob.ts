@@ -8,6 +8,7 @@ import { PASS_HIGH_WATER_MARK } from './steps/buffering.js';
 import { pipeline } from 'node:stream/promises';
 import { PassThrough, Readable, Writable, type Transform } from 'node:stream';
 import { ImgsealError } from '../errors.js';
+import { abortedError, raceAbort } from '../util/abort.js';
 import type { Descriptor } from '../model/descriptor.js';
 import type { ImageDestination, ImageSource, PutBlobInfo, PutBlobResult } from '../transports/types.js';
 import type { BlobAction, ProgressSink } from './progress.js';
@@ -55,10 +56,13 @@ export async function transferBlob(t: BlobTransfer): Promise<PutBlobResult> {
   t.progress.blobStarted(t.desc, t.action);
   for (let attempt = 0; ; attempt++) {
     try {
-      const result = await transferOnce(t);
+      // On abort, stop waiting at once: streams are destroyed through the signal, but a
+      // read blocked in the kernel (a FIFO, a hung mount) would otherwise hold cleanup.
+      const result = await raceAbort(transferOnce(t), t.signal);
       t.progress.blobDone(t.desc, t.action);
       return result;
     } catch (err) {
+      if (t.signal?.aborted) throw abortedError(t.signal);
       const { error, side } = err instanceof AttemptFailure ? err : new AttemptFailure(err, 'source');
       if (side === 'destination' && attempt < (t.retries ?? 0) && error instanceof ImgsealError && RETRYABLE.has(error.code) && !t.signal?.aborted) {
         t.progress.note?.(`${t.what}: ${error.message}; sending the blob again (${attempt + 1}/${t.retries})`);
@@ -93,7 +97,7 @@ async function transferOnce(t: BlobTransfer): Promise<PutBlobResult> {
   // Wait for both sides, so that the destination has cleaned up before we report.
   const [put, flow] = await Promise.allSettled([
     t.dest.putBlob(out, t.info, t.signal ? { signal: t.signal } : {}),
-    pipeline([input, ...chain, out]).catch((err: unknown) => {
+    pipeline([input, ...chain, out], t.signal ? { signal: t.signal } : {}).catch((err: unknown) => {
       out.destroy(err as Error);
       throw err;
     }),

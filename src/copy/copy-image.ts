@@ -5,6 +5,7 @@
  * commit. Any failure before commit leaves the destination as it was.
  */
 import { ImgsealError } from '../errors.js';
+import { abortedError, throwIfAborted } from '../util/abort.js';
 import { canonicalDescriptor, type Descriptor } from '../model/descriptor.js';
 import { sha256Digest, verifyDigest } from '../model/digest.js';
 import { parseManifest, serializeManifest, type ImageIndex } from '../model/manifest.js';
@@ -17,6 +18,7 @@ import type { CopyOptions, CopyResult } from './options.js';
 
 export async function copyImage(source: ImageReference, destination: ImageReference, opts: CopyOptions = {}): Promise<CopyResult> {
   validateOptions(opts);
+  throwIfAborted(opts.signal);
   const src = await source.newImageSource(opts.sourceContext ?? {});
   try {
     const top = await src.getManifest();
@@ -44,13 +46,14 @@ export async function copyImage(source: ImageReference, destination: ImageRefere
       } else {
         written = await copyIndex(ctx, top, parsed.index);
       }
+      throwIfAborted(opts.signal); // the last moment a stop leaves the destination as it was
       await dest.commit();
       ctx.layersOut.sort((a, b) => (a.platform ?? '').localeCompare(b.platform ?? '') || a.index - b.index);
       result = { digest: written.digest, mediaType: written.mediaType, layers: ctx.layersOut };
     } catch (err) {
       // Cleaning up must not hide why the copy failed.
       await dest.close().catch(() => {});
-      throw err;
+      throw opts.signal?.aborted ? abortedError(opts.signal) : err;
     }
     await dest.close();
     return result;

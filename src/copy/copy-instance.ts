@@ -5,6 +5,7 @@
  */
 import { Readable, type Transform } from 'node:stream';
 import { ImgsealError } from '../errors.js';
+import { raceAbort, throwIfAborted } from '../util/abort.js';
 import { canonicalDescriptor, type Descriptor } from '../model/descriptor.js';
 import { sha256Digest, verifyDigest } from '../model/digest.js';
 import { parseImageConfig, type ImageConfig } from '../model/config.js';
@@ -66,7 +67,11 @@ export async function copyInstance(
   // The config: verified, copied as is (never encrypted), and read when decrypting for
   // diff_ids. Its upload runs beside the layers': for small images it is a third of the
   // round trips.
-  const configBytes = streamToBuffer(await ctx.src.getBlob(manifest.config), manifest.config.size).then((b) => {
+  const signal = ctx.opts.signal;
+  const configBytes = raceAbort(
+    ctx.src.getBlob(manifest.config, signal ? { signal } : {}).then((s) => streamToBuffer(s, manifest.config.size)),
+    signal,
+  ).then((b) => {
     verifyDigest(b, manifest.config.digest, `${what} config`);
     return b;
   });
@@ -103,6 +108,7 @@ export async function copyInstance(
   // destination is closed after a failure.
   const newLayers = (await settleAll([...layerMoves, configUpload])).slice(0, layerMoves.length) as Descriptor[];
 
+  throwIfAborted(signal); // no manifest for a copy the user stopped
   const changed = encrypting || decrypting;
   if (!changed) {
     await ctx.dest.putManifest(source, { topLevel: opts.topLevel });

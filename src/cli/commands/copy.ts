@@ -5,7 +5,7 @@ import { ImgsealError } from '../../errors.js';
 import { parseImageName } from '../../transports/transports.js';
 import { addTransportFlags, destinationContext, sourceContext, type TransportFlags } from '../context-flags.js';
 import { collect, collectInt, decryptionKeys, platforms, positiveInt, recipients } from '../options.js';
-import { runWithProgress } from '../run.js';
+import { runWithProgress, stoppableBySignals } from '../run.js';
 
 export interface CopyFlags extends TransportFlags {
   encryptionKey?: string[];
@@ -64,7 +64,7 @@ export async function runCopy(src: string, dest: string, flags: CopyFlags, mode:
   };
   if (flags.encryptionKey?.length) opts.encrypt = { recipients: await recipients(flags.encryptionKey), layers: flags.encryptLayer };
   if (flags.decryptionKey?.length || mode.requireDecryption) opts.decrypt = { keys: await decryptionKeys(flags.decryptionKey ?? []) };
-  const result = await runWithProgress(flags, (progress, warn) => copyImage(srcRef, destRef, { ...opts, progress, warn }));
+  const result = await stoppableBySignals((signal) => runWithProgress(flags, (progress, warn) => copyImage(srcRef, destRef, { ...opts, progress, warn, signal })));
   if (flags.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   else if (!flags.quiet) process.stderr.write(`Writing manifest to image destination\nCopied ${srcRef.toString()} to ${destRef.toString()} (${result.digest})\n`);
 }

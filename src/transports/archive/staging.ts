@@ -9,6 +9,7 @@
  * leaves nothing behind.
  */
 import { mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
+import { InFlight } from '../common/in-flight.js';
 import { moveIntoPlace, writeVerifiedTemp } from '../common/staged-blob.js';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
@@ -22,6 +23,7 @@ export class BlobStage {
   private readonly target: string;
   private readonly blobs = new Map<Digest, number>();
   private removed = false;
+  private readonly writes = new InFlight();
 
   private constructor(dir: string, target: string) {
     this.dir = dir;
@@ -60,7 +62,11 @@ export class BlobStage {
     return [...this.blobs.keys()].sort();
   }
 
-  async putBlob(stream: Readable, info: PutBlobInfo, signal?: AbortSignal): Promise<PutBlobResult> {
+  putBlob(stream: Readable, info: PutBlobInfo, signal?: AbortSignal): Promise<PutBlobResult> {
+    return this.writes.track(this.stageBlob(stream, info, signal));
+  }
+
+  private async stageBlob(stream: Readable, info: PutBlobInfo, signal?: AbortSignal): Promise<PutBlobResult> {
     try {
       const { tempPath, digest, size } = await writeVerifiedTemp(stream, join(this.dir, 'incoming'), info, signal);
       await moveIntoPlace(tempPath, this.blobPath(digest));
@@ -97,6 +103,7 @@ export class BlobStage {
   async remove(): Promise<void> {
     if (this.removed) return;
     this.removed = true;
+    await this.writes.settled();
     await rm(this.dir, { recursive: true, force: true });
   }
 }

@@ -7,6 +7,7 @@ import { REF_NAME_ANNOTATION, type Descriptor } from '../../model/descriptor.js'
 import { type Digest } from '../../model/digest.js';
 import { MediaType } from '../../model/media-types.js';
 import type { ImageIndex } from '../../model/manifest.js';
+import { InFlight } from '../common/in-flight.js';
 import { moveIntoPlace, tempName, writeVerifiedBytes, writeVerifiedTemp } from '../common/staged-blob.js';
 import type { ImageDestination, ManifestBlob, PutBlobInfo, PutBlobResult } from '../types.js';
 import { blobPath, INDEX_FILE, OCI_LAYOUT_CONTENT, OCI_LAYOUT_FILE, readLayoutIndex } from './layout.js';
@@ -29,6 +30,7 @@ export class OciLayoutDestination implements ImageDestination {
   private readonly staged = new Set<Digest>();
   private top: Descriptor | undefined;
   private committed = false;
+  private readonly writes = new InFlight();
 
   private constructor(reference: OciLayoutReference, staging: string, newLayout: boolean) {
     this.reference = reference;
@@ -70,15 +72,16 @@ export class OciLayoutDestination implements ImageDestination {
     }
   }
 
-  async putBlob(stream: Readable, info: PutBlobInfo, opts?: { signal?: AbortSignal }): Promise<PutBlobResult> {
-    const res = await writeVerifiedTemp(stream, join(this.staging, 'tmp'), info, opts?.signal);
-    await moveIntoPlace(res.tempPath, blobPath(this.staging, res.digest));
-    this.staged.add(res.digest);
-    return { digest: res.digest, size: res.size };
+  putBlob(stream: Readable, info: PutBlobInfo, opts?: { signal?: AbortSignal }): Promise<PutBlobResult> {
+    return this.writes.track(this.stage(writeVerifiedTemp(stream, join(this.staging, 'tmp'), info, opts?.signal)));
   }
 
-  async putBlobBytes(bytes: Buffer, info: PutBlobInfo): Promise<PutBlobResult> {
-    const res = await writeVerifiedBytes(bytes, join(this.staging, 'tmp'), info);
+  putBlobBytes(bytes: Buffer, info: PutBlobInfo): Promise<PutBlobResult> {
+    return this.writes.track(this.stage(writeVerifiedBytes(bytes, join(this.staging, 'tmp'), info)));
+  }
+
+  private async stage(written: Promise<PutBlobResult & { tempPath: string }>): Promise<PutBlobResult> {
+    const res = await written;
     await moveIntoPlace(res.tempPath, blobPath(this.staging, res.digest));
     this.staged.add(res.digest);
     return { digest: res.digest, size: res.size };
@@ -129,6 +132,7 @@ export class OciLayoutDestination implements ImageDestination {
   }
 
   async close(): Promise<void> {
+    await this.writes.settled();
     if (!this.committed) await rm(this.staging, { recursive: true, force: true });
   }
 }

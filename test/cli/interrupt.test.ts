@@ -1,0 +1,63 @@
+/**
+ * Ctrl-C (SIGINT) or SIGTERM in the middle of a copy: the copy stops, what was staged
+ * is removed, the destination is not created, and the process ends by that signal
+ * (a shell shows 130 or 143), as a program stopped by one should. The layer is a FIFO nobody writes to, so the copy is
+ * reliably stuck in a read the kernel will not interrupt.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { CLI_MAIN, REPO_ROOT } from '../testkit/cli.js';
+import { buildLayout } from '../testkit/image-builder.js';
+import { blobFile } from '../testkit/image-reader.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'imgseal-interrupt-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+async function stuckLayout(name: string): Promise<{ src: string; layerDigest: string }> {
+  const src = join(dir, name);
+  const img = await buildLayout(src, [{ files: { 'a.txt': 'never read\n' }, compression: 'none' }], { ref: 'v1' });
+  const layer = img.layers[0]!.desc.digest;
+  const file = blobFile(src, layer);
+  rmSync(file);
+  execFileSync('mkfifo', [file]);
+  return { src, layerDigest: layer };
+}
+
+function stopMidCopy(src: string, dest: string, layerDigest: string, signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string; ms: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI_MAIN, 'copy', `oci:${src}:v1`, `oci:${dest}:v1`], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    let sentAt = 0;
+    const guard = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      // The layer's transfer has started (plain progress lines when not on a TTY).
+      if (!sentAt && stderr.includes(layerDigest.slice(7, 19))) {
+        sentAt = Date.now();
+        setTimeout(() => child.kill(signal), 200);
+      }
+    });
+    child.on('error', reject);
+    child.on('close', (code, sig) => {
+      clearTimeout(guard);
+      resolve({ code, signal: sig, stderr, ms: Date.now() - sentAt });
+    });
+  });
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  test(`${signal} mid-copy: ends by ${signal}, one line saying so, no destination, no staging left`, async () => {
+    const { src, layerDigest } = await stuckLayout(`src-${signal}`);
+    const dest = join(dir, `out-${signal}`);
+    const r = await stopMidCopy(src, dest, layerDigest, signal);
+    assert.equal(r.signal, signal, `ended by ${r.signal ?? `exit ${r.code}`}: ${r.stderr}`);
+    assert.match(r.stderr, new RegExp(`imgseal: ${signal === 'SIGINT' ? 'interrupted' : 'terminated'} \\(${signal}\\); nothing was committed to the destination`));
+    assert.ok(r.ms < 10_000, `exited ${r.ms} ms after the signal`);
+    assert.equal(existsSync(dest), false, 'the destination was not created');
+    assert.deepEqual(readdirSync(dir).filter((n) => n.includes(`out-${signal}`)), [], 'no staging folder left beside it');
+  });
+}
