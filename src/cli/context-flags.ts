@@ -1,12 +1,19 @@
 /** Registry/transport flags shared by commands that read or write images (skopeo's names). */
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { ImgsealError } from '../errors.js';
 import type { RegistryCredentials, SystemContext } from '../transports/context.js';
 import { positiveInt } from './options.js';
 
 export interface TransportFlags {
   srcCreds?: string;
   destCreds?: string;
-  creds?: string;
+  /** false after `--no-creds` (commander's negation of `--creds`: the later one wins). */
+  creds?: string | false;
+  srcNoCreds?: boolean;
+  destNoCreds?: boolean;
+  srcRegistryToken?: string;
+  destRegistryToken?: string;
+  registryToken?: string;
   srcTlsVerify?: boolean;
   destTlsVerify?: boolean;
   tlsVerify?: boolean;
@@ -14,6 +21,8 @@ export interface TransportFlags {
   destCertDir?: string;
   certDir?: string;
   authfile?: string;
+  srcAuthfile?: string;
+  destAuthfile?: string;
   retryTimes?: number;
 }
 
@@ -33,15 +42,20 @@ export function parseCreds(value: string | undefined): RegistryCredentials | und
 /**
  * Registry flags. A copy has two sides (`--src-*`, `--dest-*`, as skopeo copy); a
  * command reading one image takes skopeo inspect's plain names (`--creds`,
- * `--tls-verify`, `--cert-dir`) and also accepts the `--src-*` spellings.
+ * `--no-creds`, `--registry-token`, `--tls-verify`, `--cert-dir`) and also accepts the
+ * `--src-*` spellings.
  */
 export function addTransportFlags(cmd: Command, roles: ('src' | 'dest')[] = ['src', 'dest']): Command {
   if (roles.length === 1 && roles[0] === 'src') {
     cmd
       .option('--creds <user[:password]>', 'credentials for the registry')
+      .option('--no-creds', 'access the registry anonymously (no auth file is read)')
+      .option('--registry-token <token>', 'bearer token to send as is when the registry asks for one')
       .option('--tls-verify [bool]', 'require HTTPS and verify certificates (default true)', bool)
       .option('--cert-dir <dir>', 'CA (*.crt) and client certificates (*.cert, *.key) for the registry')
       .addOption(new Option('--src-creds <user[:password]>').hideHelp())
+      .addOption(new Option('--src-no-creds').hideHelp())
+      .addOption(new Option('--src-registry-token <token>').hideHelp())
       .addOption(new Option('--src-tls-verify [bool]').argParser(bool).hideHelp())
       .addOption(new Option('--src-cert-dir <dir>').hideHelp());
   } else {
@@ -49,8 +63,11 @@ export function addTransportFlags(cmd: Command, roles: ('src' | 'dest')[] = ['sr
       const who = r === 'src' ? 'source' : 'destination';
       cmd
         .option(`--${r}-creds <user[:password]>`, `credentials for the ${who} registry`)
+        .option(`--${r}-no-creds`, `access the ${who} registry anonymously (no auth file is read)`)
+        .option(`--${r}-registry-token <token>`, `bearer token to send as is when the ${who} registry asks for one`)
         .option(`--${r}-tls-verify [bool]`, `require HTTPS and verify certificates for the ${who} registry (default true)`, bool)
-        .option(`--${r}-cert-dir <dir>`, `CA (*.crt) and client certificates (*.cert, *.key) for the ${who} registry`);
+        .option(`--${r}-cert-dir <dir>`, `CA (*.crt) and client certificates (*.cert, *.key) for the ${who} registry`)
+        .option(`--${r}-authfile <file>`, `auth.json for the ${who} registry (instead of --authfile)`);
     }
   }
   return cmd
@@ -58,23 +75,53 @@ export function addTransportFlags(cmd: Command, roles: ('src' | 'dest')[] = ['sr
     .option('--retry-times <n>', 'retries for failed registry requests (default 3)', positiveInt);
 }
 
-function context(creds: string | undefined, tlsVerify: boolean | undefined, certDir: string | undefined, flags: TransportFlags): SystemContext {
+interface Side {
+  creds: string | undefined;
+  noCreds: boolean | undefined;
+  registryToken: string | undefined;
+  authfile: string | undefined;
+  tlsVerify: boolean | undefined;
+  certDir: string | undefined;
+}
+
+function context(side: Side, flags: TransportFlags, prefix: string): SystemContext {
   const ctx: SystemContext = {};
-  const c = parseCreds(creds ?? flags.creds);
+  const creds = side.creds ?? (flags.creds === false ? undefined : flags.creds);
+  const noCreds = side.noCreds ?? flags.creds === false;
+  if (creds !== undefined && noCreds) {
+    throw new ImgsealError('INVALID_ARGUMENT', `${prefix}creds and ${prefix}no-creds cannot be used together`);
+  }
+  const c = parseCreds(creds);
   if (c) ctx.credentials = c;
-  const tv = tlsVerify ?? flags.tlsVerify;
+  if (noCreds) ctx.noCredentials = true;
+  const token = side.registryToken ?? flags.registryToken;
+  if (token !== undefined) {
+    if (token === '') throw new ImgsealError('INVALID_ARGUMENT', `${prefix}registry-token is empty`);
+    ctx.registryToken = token;
+  }
+  const tv = side.tlsVerify ?? flags.tlsVerify;
   if (tv !== undefined) ctx.tlsVerify = tv;
-  const cd = certDir ?? flags.certDir;
+  const cd = side.certDir ?? flags.certDir;
   if (cd) ctx.certDir = cd;
-  if (flags.authfile) ctx.authFile = flags.authfile;
+  const authfile = side.authfile ?? flags.authfile;
+  if (authfile) ctx.authFile = authfile;
   if (flags.retryTimes !== undefined) ctx.retryTimes = flags.retryTimes;
   return ctx;
 }
 
 export function sourceContext(f: TransportFlags): SystemContext {
-  return context(f.srcCreds, f.srcTlsVerify, f.srcCertDir, f);
+  const plainNames = f.creds !== undefined || f.registryToken !== undefined;
+  return context(
+    { creds: f.srcCreds, noCreds: f.srcNoCreds, registryToken: f.srcRegistryToken, authfile: f.srcAuthfile, tlsVerify: f.srcTlsVerify, certDir: f.srcCertDir },
+    f,
+    plainNames ? '--' : '--src-',
+  );
 }
 
 export function destinationContext(f: TransportFlags): SystemContext {
-  return context(f.destCreds, f.destTlsVerify, f.destCertDir, f);
+  return context(
+    { creds: f.destCreds, noCreds: f.destNoCreds, registryToken: f.destRegistryToken, authfile: f.destAuthfile, tlsVerify: f.destTlsVerify, certDir: f.destCertDir },
+    f,
+    '--dest-',
+  );
 }

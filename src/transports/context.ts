@@ -17,6 +17,13 @@ export interface SystemContext {
   credentials?: RegistryCredentials;
   /** Registry transport: auth file (auth.json) to read and write. */
   authFile?: string;
+  /** Registry transport: access anonymously; no credentials are looked up (`--no-creds`). */
+  noCredentials?: boolean;
+  /**
+   * Registry transport: a bearer token used as is whenever the registry asks for one,
+   * instead of fetching one (`--registry-token`, as skopeo).
+   */
+  registryToken?: string;
   /** Registry transport: folder with `*.crt` CAs and `*.cert`/`*.key` client certificates. */
   certDir?: string;
   /** Registry transport: false allows plain HTTP and unverified TLS (as skopeo's --tls-verify=false). */

@@ -45,6 +45,11 @@ export class Authorizer {
     return this.o.credential !== undefined;
   }
 
+  /** What kind of credential is in use (for messages). */
+  get credentialKind(): Credential['kind'] | undefined {
+    return this.o.credential?.kind;
+  }
+
   /** Records the challenge from a ping or a 401; true when it is a scheme we can answer. */
   setChallenge(challenges: Challenge[]): boolean {
     const c = challenges.find((x) => x.scheme === 'bearer') ?? challenges.find((x) => x.scheme === 'basic');
@@ -65,6 +70,7 @@ export class Authorizer {
       if (!cred || cred.kind !== 'basic') return undefined;
       return `Basic ${Buffer.from(`${cred.username}:${cred.password}`).toString('base64')}`;
     }
+    if (cred?.kind === 'registry-token') return `Bearer ${cred.token}`;
     const key = [...new Set(scopes)].sort().join(' ');
     let p = this.tokens.get(key);
     if (p) {
@@ -109,7 +115,7 @@ export class Authorizer {
     } else {
       if (service) url.searchParams.set('service', service);
       for (const s of scopes) url.searchParams.append('scope', s);
-      if (cred) headers.authorization = `Basic ${Buffer.from(`${cred.username}:${cred.password}`).toString('base64')}`;
+      if (cred?.kind === 'basic') headers.authorization = `Basic ${Buffer.from(`${cred.username}:${cred.password}`).toString('base64')}`;
     }
     const what = `getting a token for ${this.o.host} from ${url.origin}${url.pathname}`;
     for (let attempt = 0; ; attempt++) {

@@ -182,9 +182,13 @@ export class RegistryClient {
   }
 
   private unauthorized(what: string, status: number, body: string): ImgsealError {
-    const hint = this.auth.hasCredential
-      ? `(check the username and password for ${this.domain})`
-      : `(no credentials for ${this.domain}; use --creds or imgseal login)`;
+    const kind = this.auth.credentialKind;
+    const hint =
+      kind === 'registry-token'
+        ? `(the registry token was refused by ${this.domain})`
+        : kind
+          ? `(check the username and password for ${this.domain})`
+          : `(no credentials for ${this.domain}; use --creds or imgseal login)`;
     const detail = body ? describeErrorBody(status, body) : 'unauthorized: authentication required';
     return new ImgsealError('UNAUTHORIZED', `${what}: ${detail} ${hint}`);
   }

@@ -13,7 +13,9 @@ import { DOCKER_HUB_DOMAIN } from './reference.js';
 export type Credential =
   | { kind: 'basic'; username: string; password: string }
   /** An OAuth2 refresh token (docker's `identitytoken`, a helper's `<token>` user). */
-  | { kind: 'identity-token'; token: string };
+  | { kind: 'identity-token'; token: string }
+  /** A bearer token handed in as is (`--registry-token`): sent, never exchanged. */
+  | { kind: 'registry-token'; token: string };
 
 const HELPER_TIMEOUT_MS = 30_000;
 const HELPER_OUTPUT_MAX = 1 << 20;
@@ -75,6 +77,8 @@ export function credentialFromEntry(entry: AuthEntry, file: string, key: string)
 
 /** Credentials for `domain/repository`, or undefined for anonymous access. */
 export async function resolveCredentials(domain: string, repository: string, ctx: SystemContext): Promise<Credential | undefined> {
+  if (ctx.registryToken) return { kind: 'registry-token', token: ctx.registryToken };
+  if (ctx.noCredentials) return undefined;
   if (ctx.credentials) return { kind: 'basic', ...ctx.credentials };
   const env = envOf(ctx);
   const keys = candidateKeys(domain, repository);

@@ -69,6 +69,14 @@ test('credentials: --creds first, then auth.json, then docker config (most speci
   });
 });
 
+test('credentials: --no-creds reads no file, --registry-token is used as is', async () => {
+  const { env, authFile } = isolatedEnv();
+  writeFileSync(authFile, JSON.stringify({ auths: { 'r.example': { auth: b64('host:x') } } }));
+  assert.deepEqual(await resolveCredentials('r.example', 'a', { env }), { kind: 'basic', username: 'host', password: 'x' });
+  assert.equal(await resolveCredentials('r.example', 'a', { env, noCredentials: true }), undefined);
+  assert.deepEqual(await resolveCredentials('r.example', 'a', { env, registryToken: 'tok-1' }), { kind: 'registry-token', token: 'tok-1' });
+});
+
 test('a malformed auth file is an error naming the file', async () => {
   const { env, authFile } = isolatedEnv();
   writeFileSync(authFile, '{"auths": ');
