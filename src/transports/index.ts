@@ -4,3 +4,4 @@ export { parseImageName, getTransport, transportNames, registerTransport } from 
 export { ociTransport, OciLayoutReference } from './oci/index.js';
 export { dockerTransport, DockerReference, login, logout, parseDockerName, formatDockerName } from './docker/index.js';
 export { ociArchiveTransport, dockerArchiveTransport } from './archive/index.js';
+export { dirTransport, DirReference } from './dir/index.js';

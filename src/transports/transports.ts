@@ -7,6 +7,7 @@ import type { ImageReference, Transport } from './types.js';
 import { ociTransport } from './oci/index.js';
 import { dockerArchiveTransport, ociArchiveTransport } from './archive/index.js';
 import { dockerTransport } from './docker/index.js';
+import { dirTransport } from './dir/index.js';
 
 const TRANSPORTS = new Map<string, Transport>();
 
@@ -14,7 +15,7 @@ export function registerTransport(t: Transport): void {
   TRANSPORTS.set(t.name, t);
 }
 
-for (const t of [ociTransport, ociArchiveTransport, dockerArchiveTransport, dockerTransport]) registerTransport(t);
+for (const t of [ociTransport, ociArchiveTransport, dockerArchiveTransport, dockerTransport, dirTransport]) registerTransport(t);
 
 export function transportNames(): string[] {
   return [...TRANSPORTS.keys()].sort();

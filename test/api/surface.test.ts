@@ -5,9 +5,9 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import * as api from '../../src/index.js';
 
-const EXPECTED = `Digester DockerReference ENCRYPTED_SUFFIX ImgsealError JweKeyWrapper LayerDecryptor LayerEncryptor MediaType
+const EXPECTED = `Digester DirReference DockerReference ENCRYPTED_SUFFIX ImgsealError JweKeyWrapper LayerDecryptor LayerEncryptor MediaType
 OciLayoutReference REF_NAME_ANNOTATION VERSION canonicalDescriptor copyImage decryptedMediaType detectManifestMediaType
-digestHex digestOf dockerArchiveTransport dockerTransport encryptedMediaType formatDockerName formatPlatform
+digestHex digestOf dirTransport dockerArchiveTransport dockerTransport encryptedMediaType formatDockerName formatPlatform
 generateKeyPair getTransport hostPlatform imageConfig inspectImage installMemoryPacer isDigest isEncryptableLayerMediaType
 isEncryptedMediaType isImgsealError isIndexMediaType isManifestMediaType keyWrapperFor keyWrappers layerCompression
 layerInfo loadDecryptionKey login logout memoryPacerStats newLayerSecrets normalizePlatform ociArchiveTransport ociLayerMediaType
@@ -22,7 +22,7 @@ test('the public surface is exactly the listed names', () => {
 });
 
 test('every transport is reachable by name', () => {
-  assert.deepEqual(api.transportNames(), ['docker', 'docker-archive', 'oci', 'oci-archive']);
+  assert.deepEqual(api.transportNames(), ['dir', 'docker', 'docker-archive', 'oci', 'oci-archive']);
   assert.equal(api.parseImageName('oci:/tmp/x:v1').toString(), 'oci:/tmp/x:v1');
   assert.equal(api.parseImageName('docker://alpine').toString(), 'docker://docker.io/library/alpine:latest');
 });

@@ -1,0 +1,116 @@
+/**
+ * Writes a `dir:` folder without ever leaving it half-written. containers/image empties
+ * an existing image folder first and writes in place; we stage the new image in a
+ * sibling folder and swap it in at commit, so a failed copy leaves the old image (or
+ * no folder) as it was. As containers/image, a non-empty folder that is not a `dir:`
+ * image (no matching `version` file) is never overwritten.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { ImgsealError } from '../../errors.js';
+import type { Descriptor } from '../../model/descriptor.js';
+import type { Digest } from '../../model/digest.js';
+import { InFlight } from '../common/in-flight.js';
+import { moveIntoPlace, writeVerifiedBytes, writeVerifiedTemp } from '../common/staged-blob.js';
+import type { ImageDestination, ImageReference, ManifestBlob, PutBlobInfo, PutBlobResult } from '../types.js';
+import { DIR_VERSION, dirBlobPath, dirManifestPath, VERSION_FILE } from './layout.js';
+
+type Existing = 'none' | 'empty' | 'image';
+
+export class DirImageDestination implements ImageDestination {
+  readonly maxParallelBlobs = 8;
+  private readonly staged = new Set<Digest>();
+  private readonly writes = new InFlight();
+  private committed = false;
+
+  private constructor(
+    readonly reference: ImageReference,
+    private readonly dir: string,
+    private readonly staging: string,
+    private readonly existing: Existing,
+  ) {}
+
+  static async open(reference: ImageReference, dir: string): Promise<DirImageDestination> {
+    const existing = await inspectTarget(reference, dir);
+    await mkdir(dirname(dir), { recursive: true });
+    const staging = join(dirname(dir), `.${basename(dir)}.imgseal-${process.pid}-${randomBytes(4).toString('hex')}`);
+    await mkdir(staging);
+    return new DirImageDestination(reference, dir, staging, existing);
+  }
+
+  async tryReuseBlob(desc: Descriptor): Promise<boolean> {
+    // The folder holds one image, written afresh: only what this copy staged counts.
+    return this.staged.has(desc.digest);
+  }
+
+  putBlob(stream: Readable, info: PutBlobInfo, opts?: { signal?: AbortSignal }): Promise<PutBlobResult> {
+    return this.writes.track(this.stage(writeVerifiedTemp(stream, join(this.staging, '.tmp'), info, opts?.signal)));
+  }
+
+  putBlobBytes(bytes: Buffer, info: PutBlobInfo): Promise<PutBlobResult> {
+    return this.writes.track(this.stage(writeVerifiedBytes(bytes, join(this.staging, '.tmp'), info)));
+  }
+
+  private async stage(written: Promise<PutBlobResult & { tempPath: string }>): Promise<PutBlobResult> {
+    const res = await written;
+    await moveIntoPlace(res.tempPath, dirBlobPath(this.staging, res.digest));
+    this.staged.add(res.digest);
+    return { digest: res.digest, size: res.size };
+  }
+
+  async putManifest(blob: ManifestBlob, opts: { topLevel: boolean }): Promise<void> {
+    await writeFile(dirManifestPath(this.staging, opts.topLevel ? undefined : blob.digest), blob.bytes);
+  }
+
+  async commit(): Promise<void> {
+    await this.writes.settled();
+    await rm(join(this.staging, '.tmp'), { recursive: true, force: true });
+    await writeFile(join(this.staging, VERSION_FILE), DIR_VERSION);
+    const where = this.reference.toString();
+    try {
+      if (this.existing === 'image') {
+        // Swap: the old image moves aside, the new one in, then the old one goes.
+        const old = `${this.staging}-old`;
+        await rename(this.dir, old);
+        try {
+          await rename(this.staging, this.dir);
+        } catch (err) {
+          await rename(old, this.dir).catch(() => {});
+          throw err;
+        }
+        this.committed = true;
+        await rm(old, { recursive: true, force: true });
+        return;
+      }
+      if (this.existing === 'empty') await rmdir(this.dir);
+      await rename(this.staging, this.dir);
+      this.committed = true;
+    } catch (err) {
+      throw new ImgsealError('IO_ERROR', `${where}: could not put the image in place at ${this.dir}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.writes.settled();
+    if (!this.committed) await rm(this.staging, { recursive: true, force: true });
+  }
+}
+
+/** What is at the target now; refuses a file or a folder that is not a `dir:` image. */
+async function inspectTarget(reference: ImageReference, dir: string): Promise<Existing> {
+  let st;
+  try {
+    st = await stat(dir);
+  } catch {
+    return 'none';
+  }
+  if (!st.isDirectory()) throw new ImgsealError('DESTINATION_UNSUPPORTED', `${reference.toString()}: ${dir} exists and is not a folder`);
+  if ((await readdir(dir)).length === 0) return 'empty';
+  const version = await readFile(join(dir, VERSION_FILE), 'utf8').catch(() => undefined);
+  if (version !== DIR_VERSION) {
+    throw new ImgsealError('DESTINATION_UNSUPPORTED', `${reference.toString()}: ${dir} is not empty and not a containers image folder; refusing to overwrite it`);
+  }
+  return 'image';
+}
