@@ -38,6 +38,8 @@ export interface MemoryPacerStats {
 
 type GcFunction = (options: { type: 'minor' | 'major' }) => void;
 
+let enabled = false;
+/** Fetched on first need: a new V8 context costs ~2 ms and ~2 MiB, too much for `--version`. */
 let gc: GcFunction | undefined;
 let sample = 2 << 20;
 let baseLimit = 20 << 20;
@@ -61,33 +63,37 @@ function obtainGc(): GcFunction | undefined {
   }
 }
 
-/** Starts pacing; returns false when this runtime offers no way to ask for a GC. */
-export function installMemoryPacer(options: MemoryPacerOptions = {}): boolean {
-  gc ??= obtainGc();
+/** Starts pacing (the GC function itself is fetched when first needed). */
+export function installMemoryPacer(options: MemoryPacerOptions = {}): void {
+  enabled = true;
   sample = options.sampleBytes ?? sample;
   baseLimit = options.limitBytes ?? baseLimit;
   allowance = options.allowanceBytes ?? allowance;
   limit = baseLimit;
-  return gc !== undefined;
 }
 
 /** Stops pacing (tests). */
 export function uninstallMemoryPacer(): void {
-  gc = undefined;
+  enabled = false;
 }
 
 export function memoryPacerStats(): MemoryPacerStats {
-  return { installed: gc !== undefined, minorGcs, majorGcs, limit };
+  return { installed: enabled, minorGcs, majorGcs, limit };
 }
 
 /** Called on the hot path with every chunk of a large blob; nearly free when not due. */
 export function noteStreamedBytes(n: number): void {
-  if (gc === undefined) return;
+  if (!enabled) return;
   sinceSample += n;
   if (sinceSample < sample) return;
   sinceSample = 0;
   if (process.memoryUsage().arrayBuffers < limit) {
     scavenged = false;
+    return;
+  }
+  gc ??= obtainGc();
+  if (!gc) {
+    enabled = false; // this runtime offers no way to ask for a GC: V8 alone decides
     return;
   }
   if (!scavenged) {
