@@ -5,7 +5,7 @@
  * commit. Any failure before commit leaves the destination as it was.
  */
 import { ImgsealError } from '../errors.js';
-import { abortedError, throwIfAborted } from '../util/abort.js';
+import { abortedError, followSignal, throwIfAborted } from '../util/abort.js';
 import { canonicalDescriptor, type Descriptor } from '../model/descriptor.js';
 import { sha256Digest, verifyDigest } from '../model/digest.js';
 import { parseManifest, serializeManifest, type ImageIndex } from '../model/manifest.js';
@@ -16,9 +16,18 @@ import { copyInstance, settleAll, type CopyContext, type InstanceResult } from '
 import { concurrencyLimit } from './limit.js';
 import type { CopyOptions, CopyResult } from './options.js';
 
-export async function copyImage(source: ImageReference, destination: ImageReference, opts: CopyOptions = {}): Promise<CopyResult> {
-  validateOptions(opts);
-  throwIfAborted(opts.signal);
+export async function copyImage(source: ImageReference, destination: ImageReference, options: CopyOptions = {}): Promise<CopyResult> {
+  validateOptions(options);
+  throwIfAborted(options.signal);
+  const { signal, dispose } = followSignal(options.signal);
+  try {
+    return await copyWithSignal(source, destination, signal ? { ...options, signal } : options);
+  } finally {
+    dispose();
+  }
+}
+
+async function copyWithSignal(source: ImageReference, destination: ImageReference, opts: CopyOptions): Promise<CopyResult> {
   const src = await source.newImageSource(opts.sourceContext ?? {});
   try {
     const top = await src.getManifest();

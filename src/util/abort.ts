@@ -3,6 +3,7 @@
  * user): one error for it, and a way to stop waiting on work that cannot be
  * interrupted itself (a read blocked in the kernel) so cleanup can run at once.
  */
+import { setMaxListeners } from 'node:events';
 import { ImgsealError } from '../errors.js';
 
 /** The error an aborted operation ends with: the signal's reason when it is ours. */
@@ -40,4 +41,20 @@ export function raceAbort<T>(p: Promise<T>, signal: AbortSignal | undefined): Pr
       },
     );
   });
+}
+
+/**
+ * A signal of our own that follows `outer`: a copy hangs one listener on it per blob
+ * in flight and per stream step (dozens at once), which on the caller's signal would
+ * trip Node's leak warning after ten; ours allows any number, and the caller's signal
+ * carries one listener, removed by dispose().
+ */
+export function followSignal(outer: AbortSignal | undefined): { signal: AbortSignal | undefined; dispose: () => void } {
+  if (!outer) return { signal: undefined, dispose: () => {} };
+  const inner = new AbortController();
+  setMaxListeners(0, inner.signal);
+  const forward = (): void => inner.abort(outer.reason);
+  if (outer.aborted) forward();
+  else outer.addEventListener('abort', forward, { once: true });
+  return { signal: inner.signal, dispose: () => outer.removeEventListener('abort', forward) };
 }

@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { CLI_MAIN, REPO_ROOT } from '../testkit/cli.js';
+import { CLI_MAIN, REPO_ROOT, runCli } from '../testkit/cli.js';
 import { buildLayout } from '../testkit/image-builder.js';
 import { blobFile } from '../testkit/image-reader.js';
 
@@ -61,3 +61,15 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     assert.deepEqual(readdirSync(dir).filter((n) => n.includes(`out-${signal}`)), [], 'no staging folder left beside it');
   });
 }
+
+test('a copy of many layers, with the stop signal armed, prints nothing but its own lines', async () => {
+  const src = join(dir, 'many');
+  await buildLayout(
+    src,
+    Array.from({ length: 40 }, (_, i) => ({ files: { [`f${i}.txt`]: `layer ${i}\n` }, compression: 'none' as const })),
+    { ref: 'v1' },
+  );
+  const r = await runCli(['copy', '-q', `oci:${src}:v1`, `oci:${join(dir, 'many-out')}:v1`]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stderr, '', 'no warnings (e.g. MaxListenersExceededWarning from abort listeners)');
+});
