@@ -7,7 +7,9 @@
  * time; no flag changes it. So a copy at 600 MiB/s carries up to ~32 MiB of dead chunks
  * on top of what it really holds, a third of its memory.
  *
- * The pacer samples Node's ArrayBuffer total every couple of MiB streamed (~8 µs).
+ * The pacer samples the isolate's external memory (ArrayBuffers and a little more)
+ * every couple of MiB streamed: V8's own counter, ~0.5 µs to read, where
+ * process.memoryUsage() takes ~8 µs and a syscall.
  * Above the limit it asks for a scavenge, which is cheap because our JS heap is tiny.
  * If the next sample is still above it, the buffers were promoted (a slow disk kept
  * them alive across scavenges), and only a full GC frees them. The limit is then
@@ -16,13 +18,13 @@
  *
  * Opt-in: the CLI installs it; a library should not drive its host's GC unasked.
  */
-import { setFlagsFromString } from 'node:v8';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 export interface MemoryPacerOptions {
   /** Bytes streamed between two samples (default 2 MiB). */
   sampleBytes?: number;
-  /** ArrayBuffer bytes tolerated before a collection is asked for (default 20 MiB). */
+  /** External (ArrayBuffer) bytes tolerated before a collection is asked for (default 20 MiB). */
   limitBytes?: number;
   /** Headroom above what a full GC left alive (default 12 MiB). */
   allowanceBytes?: number;
@@ -63,6 +65,11 @@ function obtainGc(): GcFunction | undefined {
   }
 }
 
+/** Memory held outside the JS heap; ArrayBuffers are almost all of it in a copy. */
+function externalBytes(): number {
+  return getHeapStatistics().external_memory;
+}
+
 /** Starts pacing (the GC function itself is fetched when first needed). */
 export function installMemoryPacer(options: MemoryPacerOptions = {}): void {
   enabled = true;
@@ -87,7 +94,7 @@ export function noteStreamedBytes(n: number): void {
   sinceSample += n;
   if (sinceSample < sample) return;
   sinceSample = 0;
-  if (process.memoryUsage().arrayBuffers < limit) {
+  if (externalBytes() < limit) {
     scavenged = false;
     return;
   }
@@ -105,5 +112,5 @@ export function noteStreamedBytes(n: number): void {
   gc({ type: 'major' });
   majorGcs++;
   scavenged = false;
-  limit = Math.max(baseLimit, process.memoryUsage().arrayBuffers + allowance);
+  limit = Math.max(baseLimit, externalBytes() + allowance);
 }
