@@ -9,6 +9,7 @@ import { registerEncryptDecrypt } from './commands/encrypt-decrypt.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerKeygen } from './commands/keygen.js';
 import { registerLayerinfo } from './commands/layerinfo.js';
+import { registerListTags } from './commands/list-tags.js';
 import { registerLogin } from './commands/login.js';
 import { errorLine, exitCodeFor } from './exit-codes.js';
 import { dieBySignal, stoppedBySignal } from './run.js';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerEncryptDecrypt(program);
   registerLayerinfo(program);
   registerInspect(program);
+  registerListTags(program);
   registerKeygen(program);
   registerLogin(program);
   for (const cmd of program.commands) cmd.exitOverride();

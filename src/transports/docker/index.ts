@@ -57,6 +57,16 @@ export async function login(...args: Parameters<typeof import('./login.js').logi
   return (await import('./login.js')).login(...args);
 }
 
+/**
+ * The tags of the repository a `docker://` reference names (its tag or digest is
+ * ignored), every page of them, as `skopeo list-tags` prints them.
+ */
+export async function listTags(ref: DockerReference, ctx: SystemContext = {}, opts: { pageSize?: number } = {}): Promise<import('./tags.js').TagList> {
+  return (await import('./tags.js')).listRepositoryTags(ref.parsed, ctx, opts);
+}
+
+export type { TagList } from './tags.js';
+
 /** Removes saved registry credentials. */
 export async function logout(...args: Parameters<typeof import('./login.js').logout>): ReturnType<typeof import('./login.js').logout> {
   return (await import('./login.js')).logout(...args);
