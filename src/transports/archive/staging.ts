@@ -9,8 +9,7 @@
  * leaves nothing behind.
  */
 import { mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
-import { InFlight } from '../common/in-flight.js';
-import { moveIntoPlace, writeVerifiedTemp } from '../common/staged-blob.js';
+import { BlobStager } from '../common/blob-stager.js';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { ImgsealError, asImgsealError } from '../../errors.js';
@@ -23,11 +22,12 @@ export class BlobStage {
   private readonly target: string;
   private readonly blobs = new Map<Digest, number>();
   private removed = false;
-  private readonly writes = new InFlight();
+  private readonly stager: BlobStager;
 
   private constructor(dir: string, target: string) {
     this.dir = dir;
     this.target = target;
+    this.stager = new BlobStager(join(dir, 'incoming'), (d) => this.blobPath(d));
   }
 
   /** Creates `.<name>.imgseal-XXXXXX/` beside `target`. */
@@ -62,14 +62,9 @@ export class BlobStage {
     return [...this.blobs.keys()].sort();
   }
 
-  putBlob(stream: Readable, info: PutBlobInfo, signal?: AbortSignal): Promise<PutBlobResult> {
-    return this.writes.track(this.stageBlob(stream, info, signal));
-  }
-
-  private async stageBlob(stream: Readable, info: PutBlobInfo, signal?: AbortSignal): Promise<PutBlobResult> {
+  async putBlob(stream: Readable, info: PutBlobInfo, signal?: AbortSignal): Promise<PutBlobResult> {
     try {
-      const { tempPath, digest, size } = await writeVerifiedTemp(stream, join(this.dir, 'incoming'), info, signal);
-      await moveIntoPlace(tempPath, this.blobPath(digest));
+      const { digest, size } = await this.stager.put(stream, info, signal);
       this.blobs.set(digest, size);
       return { digest, size };
     } catch (err) {
@@ -103,7 +98,7 @@ export class BlobStage {
   async remove(): Promise<void> {
     if (this.removed) return;
     this.removed = true;
-    await this.writes.settled();
+    await this.stager.settled();
     await rm(this.dir, { recursive: true, force: true });
   }
 }

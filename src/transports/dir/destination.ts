@@ -11,9 +11,7 @@ import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { ImgsealError } from '../../errors.js';
 import type { Descriptor } from '../../model/descriptor.js';
-import type { Digest } from '../../model/digest.js';
-import { InFlight } from '../common/in-flight.js';
-import { moveIntoPlace, writeVerifiedBytes, writeVerifiedTemp } from '../common/staged-blob.js';
+import { BlobStager } from '../common/blob-stager.js';
 import type { ImageDestination, ImageReference, ManifestBlob, PutBlobInfo, PutBlobResult } from '../types.js';
 import { DIR_VERSION, dirBlobPath, dirManifestPath, VERSION_FILE } from './layout.js';
 
@@ -21,8 +19,7 @@ type Existing = 'none' | 'empty' | 'image';
 
 export class DirImageDestination implements ImageDestination {
   readonly maxParallelBlobs = 8;
-  private readonly staged = new Set<Digest>();
-  private readonly writes = new InFlight();
+  private readonly blobs: BlobStager;
   private committed = false;
 
   private constructor(
@@ -30,7 +27,9 @@ export class DirImageDestination implements ImageDestination {
     private readonly dir: string,
     private readonly staging: string,
     private readonly existing: Existing,
-  ) {}
+  ) {
+    this.blobs = new BlobStager(join(staging, '.tmp'), (d) => dirBlobPath(staging, d));
+  }
 
   static async open(reference: ImageReference, dir: string): Promise<DirImageDestination> {
     const existing = await inspectTarget(reference, dir);
@@ -42,22 +41,15 @@ export class DirImageDestination implements ImageDestination {
 
   async tryReuseBlob(desc: Descriptor): Promise<boolean> {
     // The folder holds one image, written afresh: only what this copy staged counts.
-    return this.staged.has(desc.digest);
+    return this.blobs.has(desc.digest);
   }
 
   putBlob(stream: Readable, info: PutBlobInfo, opts?: { signal?: AbortSignal }): Promise<PutBlobResult> {
-    return this.writes.track(this.stage(writeVerifiedTemp(stream, join(this.staging, '.tmp'), info, opts?.signal)));
+    return this.blobs.put(stream, info, opts?.signal);
   }
 
   putBlobBytes(bytes: Buffer, info: PutBlobInfo): Promise<PutBlobResult> {
-    return this.writes.track(this.stage(writeVerifiedBytes(bytes, join(this.staging, '.tmp'), info)));
-  }
-
-  private async stage(written: Promise<PutBlobResult & { tempPath: string }>): Promise<PutBlobResult> {
-    const res = await written;
-    await moveIntoPlace(res.tempPath, dirBlobPath(this.staging, res.digest));
-    this.staged.add(res.digest);
-    return { digest: res.digest, size: res.size };
+    return this.blobs.putBytes(bytes, info);
   }
 
   async putManifest(blob: ManifestBlob, opts: { topLevel: boolean }): Promise<void> {
@@ -65,7 +57,7 @@ export class DirImageDestination implements ImageDestination {
   }
 
   async commit(): Promise<void> {
-    await this.writes.settled();
+    await this.blobs.settled();
     await rm(join(this.staging, '.tmp'), { recursive: true, force: true });
     await writeFile(join(this.staging, VERSION_FILE), DIR_VERSION);
     const where = this.reference.toString();
@@ -93,7 +85,7 @@ export class DirImageDestination implements ImageDestination {
   }
 
   async close(): Promise<void> {
-    await this.writes.settled();
+    await this.blobs.settled();
     if (!this.committed) await rm(this.staging, { recursive: true, force: true });
   }
 }

@@ -7,8 +7,8 @@ import { REF_NAME_ANNOTATION, type Descriptor } from '../../model/descriptor.js'
 import { type Digest } from '../../model/digest.js';
 import { MediaType } from '../../model/media-types.js';
 import type { ImageIndex } from '../../model/manifest.js';
-import { InFlight } from '../common/in-flight.js';
-import { moveIntoPlace, tempName, writeVerifiedBytes, writeVerifiedTemp } from '../common/staged-blob.js';
+import { BlobStager } from '../common/blob-stager.js';
+import { moveIntoPlace, tempName } from '../common/staged-blob.js';
 import type { ImageDestination, ManifestBlob, PutBlobInfo, PutBlobResult } from '../types.js';
 import { blobPath, INDEX_FILE, OCI_LAYOUT_CONTENT, OCI_LAYOUT_FILE, readLayoutIndex } from './layout.js';
 import type { OciLayoutReference } from './reference.js';
@@ -27,15 +27,17 @@ export class OciLayoutDestination implements ImageDestination {
   readonly maxParallelBlobs = 8;
   private readonly staging: string;
   private readonly newLayout: boolean;
-  private readonly staged = new Set<Digest>();
+  private readonly blobs: BlobStager;
+  /** Manifests written by putManifest (blobs too, but not through the stager). */
+  private readonly manifests = new Set<Digest>();
   private top: Descriptor | undefined;
   private committed = false;
-  private readonly writes = new InFlight();
 
   private constructor(reference: OciLayoutReference, staging: string, newLayout: boolean) {
     this.reference = reference;
     this.staging = staging;
     this.newLayout = newLayout;
+    this.blobs = new BlobStager(join(staging, 'tmp'), (d) => blobPath(staging, d));
   }
 
   static async open(reference: OciLayoutReference): Promise<OciLayoutDestination> {
@@ -62,7 +64,7 @@ export class OciLayoutDestination implements ImageDestination {
   }
 
   async tryReuseBlob(desc: Descriptor): Promise<boolean> {
-    if (this.staged.has(desc.digest)) return true;
+    if (this.blobs.has(desc.digest) || this.manifests.has(desc.digest)) return true;
     if (this.newLayout) return false;
     try {
       const st = await stat(blobPath(this.reference.dir, desc.digest));
@@ -73,25 +75,18 @@ export class OciLayoutDestination implements ImageDestination {
   }
 
   putBlob(stream: Readable, info: PutBlobInfo, opts?: { signal?: AbortSignal }): Promise<PutBlobResult> {
-    return this.writes.track(this.stage(writeVerifiedTemp(stream, join(this.staging, 'tmp'), info, opts?.signal)));
+    return this.blobs.put(stream, info, opts?.signal);
   }
 
   putBlobBytes(bytes: Buffer, info: PutBlobInfo): Promise<PutBlobResult> {
-    return this.writes.track(this.stage(writeVerifiedBytes(bytes, join(this.staging, 'tmp'), info)));
-  }
-
-  private async stage(written: Promise<PutBlobResult & { tempPath: string }>): Promise<PutBlobResult> {
-    const res = await written;
-    await moveIntoPlace(res.tempPath, blobPath(this.staging, res.digest));
-    this.staged.add(res.digest);
-    return { digest: res.digest, size: res.size };
+    return this.blobs.putBytes(bytes, info);
   }
 
   async putManifest(blob: ManifestBlob, opts: { topLevel: boolean }): Promise<void> {
     const path = blobPath(this.staging, blob.digest);
     await mkdir(dirname(path), { recursive: true });
     await writeFile(path, blob.bytes);
-    this.staged.add(blob.digest);
+    this.manifests.add(blob.digest);
     if (opts.topLevel) {
       const desc: Descriptor = { mediaType: blob.mediaType, digest: blob.digest, size: blob.bytes.length };
       if (this.reference.refName !== undefined) desc.annotations = { [REF_NAME_ANNOTATION]: this.reference.refName };
@@ -112,7 +107,7 @@ export class OciLayoutDestination implements ImageDestination {
         throw new ImgsealError('IO_ERROR', `${this.reference.toString()}: could not create ${dir}: ${(err as Error).message}`, { cause: err });
       }
     } else {
-      for (const digest of this.staged) {
+      for (const digest of [...this.blobs.digests(), ...this.manifests]) {
         const target = blobPath(dir, digest);
         if (await exists(target)) continue;
         await moveIntoPlace(blobPath(this.staging, digest), target);
@@ -132,7 +127,7 @@ export class OciLayoutDestination implements ImageDestination {
   }
 
   async close(): Promise<void> {
-    await this.writes.settled();
+    await this.blobs.settled();
     if (!this.committed) await rm(this.staging, { recursive: true, force: true });
   }
 }

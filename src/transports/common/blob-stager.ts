@@ -1,0 +1,54 @@
+/**
+ * Blobs written into a staging folder under their content address, the way every
+ * file-based destination stages them: streamed (or, small, written whole) to a
+ * temporary name while hashed, renamed into place only once verified. Writes under
+ * way are tracked so that the owner can wait for them before removing the folder.
+ */
+import type { Readable } from 'node:stream';
+import type { Digest } from '../../model/digest.js';
+import type { PutBlobInfo, PutBlobResult } from '../types.js';
+import { InFlight } from './in-flight.js';
+import { moveIntoPlace, writeVerifiedBytes, writeVerifiedTemp } from './staged-blob.js';
+
+export class BlobStager {
+  private readonly staged = new Set<Digest>();
+  private readonly writes = new InFlight();
+
+  /**
+   * @param tmpDir where blobs are written before they are verified
+   * @param pathOf where a verified blob goes (same file system as tmpDir)
+   */
+  constructor(
+    private readonly tmpDir: string,
+    private readonly pathOf: (digest: Digest) => string,
+  ) {}
+
+  has(digest: Digest): boolean {
+    return this.staged.has(digest);
+  }
+
+  /** Every blob staged so far. */
+  digests(): Digest[] {
+    return [...this.staged];
+  }
+
+  put(stream: Readable, info: PutBlobInfo, signal?: AbortSignal): Promise<PutBlobResult> {
+    return this.writes.track(this.place(writeVerifiedTemp(stream, this.tmpDir, info, signal)));
+  }
+
+  putBytes(bytes: Buffer, info: PutBlobInfo): Promise<PutBlobResult> {
+    return this.writes.track(this.place(writeVerifiedBytes(bytes, this.tmpDir, info)));
+  }
+
+  /** Resolves once no write is under way. */
+  settled(): Promise<void> {
+    return this.writes.settled();
+  }
+
+  private async place(written: Promise<PutBlobResult & { tempPath: string }>): Promise<PutBlobResult> {
+    const res = await written;
+    await moveIntoPlace(res.tempPath, this.pathOf(res.digest));
+    this.staged.add(res.digest);
+    return { digest: res.digest, size: res.size };
+  }
+}
