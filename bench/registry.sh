@@ -127,7 +127,17 @@ bench_image() { # NAME COUNT BYTES TARGET [EXTRA_JOBS]
     read -r im_pull im_pull_rss im_pull_n im_pull_c im_pull_r < <(measure "${IMGSEAL[@]}" copy -q --jobs "$xj" --src-tls-verify=false "docker://$HOST/bench/$name-skopeo-1:t" oci:pull-out:t)
     row "$label" pull "imgseal --jobs $xj" "$im_pull" "$im_pull_rss" "$im_pull_n" "$im_pull_c" "$im_pull_r" "$(verdict "$sk_pull / $im_pull" "$target" "$im_pull_rss")"
   fi
-  rm -rf src pull-out
+  # A floor, not a competitor: curl only GETs every blob to /dev/null (no manifest, no
+  # digest check, no file written), as many at once as imgseal moves such blobs. What
+  # no client can beat on this machine and registry.
+  local par=6; [ "$bytes" -le $((1024 * 1024)) ] && par=16
+  : >curl-urls.txt
+  local man h; man="$(grep -o 'sha256:[0-9a-f]*' src/index.json | head -1 | cut -d: -f2)"
+  for h in $(ls src/blobs/sha256); do [ "$h" = "$man" ] && continue; printf 'url = "%s/v2/bench/%s-skopeo-1/blobs/sha256:%s"\noutput = "/dev/null"\n' "$REGISTRY_URL" "$name" "$h" >>curl-urls.txt; done
+  local cu_pull cu_rss cu_n cu_c cu_r
+  read -r cu_pull cu_rss cu_n cu_c cu_r < <(measure curl -sf --parallel --parallel-max "$par" -K curl-urls.txt)
+  row "$label" pull "floor: curl, blobs to /dev/null, $par at once" "$cu_pull" "$cu_rss" "$cu_n" "$cu_c" "$cu_r" "$(printf 'skopeo / floor %.2f× | ' "$(echo "$sk_pull / $cu_pull" | bc -l)")"
+  rm -rf src pull-out curl-urls.txt
 }
 
 bench_image big "$BIG_LAYERS" "$((BIG_LAYER_MIB * 1024 * 1024))" 2
