@@ -11,7 +11,7 @@
 import { mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
 import { BlobStager } from '../common/blob-stager.js';
 import { basename, dirname, join, resolve } from 'node:path';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { ImgsealError, asImgsealError } from '../../errors.js';
 import { parseDigest, type Digest } from '../../model/digest.js';
 import type { PutBlobInfo, PutBlobResult } from '../types.js';
@@ -20,7 +20,6 @@ import { writeTar, type TarInput } from './tar-write.js';
 export class BlobStage {
   readonly dir: string;
   private readonly target: string;
-  private readonly blobs = new Map<Digest, number>();
   private removed = false;
   private readonly stager: BlobStager;
 
@@ -50,32 +49,34 @@ export class BlobStage {
   }
 
   has(d: Digest): boolean {
-    return this.blobs.has(d);
+    return this.stager.has(d);
   }
 
   size(d: Digest): number | undefined {
-    return this.blobs.get(d);
+    return this.stager.size(d);
   }
 
   /** Every staged blob, sorted by digest (archives list them in a stable order). */
   digests(): Digest[] {
-    return [...this.blobs.keys()].sort();
+    return this.stager.digests().sort();
   }
 
-  async putBlob(stream: Readable, info: PutBlobInfo, signal?: AbortSignal): Promise<PutBlobResult> {
-    try {
-      const { digest, size } = await this.stager.put(stream, info, signal);
-      this.blobs.set(digest, size);
-      return { digest, size };
-    } catch (err) {
-      if (signal?.aborted) throw new ImgsealError('ABORTED', 'blob upload aborted', { cause: err });
-      throw asImgsealError(err, 'IO_ERROR', 'writing blob to archive staging');
-    }
+  putBlob(stream: Readable, info: PutBlobInfo, signal?: AbortSignal): Promise<PutBlobResult> {
+    return this.staged(this.stager.put(stream, info, signal), signal);
   }
 
   /** Stores small data (a manifest) as a blob under the digest the caller computed. */
   async putBytes(bytes: Buffer, d: Digest): Promise<void> {
-    await this.putBlob(Readable.from([bytes]), { digest: d, size: bytes.length, mediaType: '' });
+    await this.staged(this.stager.putBytes(bytes, { digest: d, size: bytes.length, mediaType: '' }));
+  }
+
+  private async staged(write: Promise<PutBlobResult>, signal?: AbortSignal): Promise<PutBlobResult> {
+    try {
+      return await write;
+    } catch (err) {
+      if (signal?.aborted) throw new ImgsealError('ABORTED', 'blob upload aborted', { cause: err });
+      throw asImgsealError(err, 'IO_ERROR', 'writing blob to archive staging');
+    }
   }
 
   /**

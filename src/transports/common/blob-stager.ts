@@ -11,7 +11,8 @@ import { InFlight } from './in-flight.js';
 import { moveIntoPlace, writeVerifiedBytes, writeVerifiedTemp } from './staged-blob.js';
 
 export class BlobStager {
-  private readonly staged = new Set<Digest>();
+  /** Staged blobs and their sizes. */
+  private readonly staged = new Map<Digest, number>();
   private readonly writes = new InFlight();
 
   /**
@@ -27,9 +28,13 @@ export class BlobStager {
     return this.staged.has(digest);
   }
 
+  size(digest: Digest): number | undefined {
+    return this.staged.get(digest);
+  }
+
   /** Every blob staged so far. */
   digests(): Digest[] {
-    return [...this.staged];
+    return [...this.staged.keys()];
   }
 
   put(stream: Readable, info: PutBlobInfo, signal?: AbortSignal): Promise<PutBlobResult> {
@@ -48,7 +53,7 @@ export class BlobStager {
   private async place(written: Promise<PutBlobResult & { tempPath: string }>): Promise<PutBlobResult> {
     const res = await written;
     await moveIntoPlace(res.tempPath, this.pathOf(res.digest));
-    this.staged.add(res.digest);
+    this.staged.set(res.digest, res.size);
     return { digest: res.digest, size: res.size };
   }
 }

@@ -64,6 +64,16 @@ export function tempName(dir: string, base = 'blob'): string {
   return join(dir, `.${base}-${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
 }
 
+/** What was written must be what the caller announced, when it announced it. */
+function checkAgainstInfo(info: PutBlobInfo, digest: Digest, size: number): void {
+  if (info.digest && digest !== info.digest) {
+    throw new ImgsealError('DIGEST_MISMATCH', `blob digest mismatch: expected ${info.digest}, got ${digest}`);
+  }
+  if (info.size !== undefined && info.size >= 0 && size !== info.size) {
+    throw new ImgsealError('SIZE_MISMATCH', `blob ${digest}: expected ${info.size} bytes, got ${size}`);
+  }
+}
+
 /**
  * Streams `stream` into `dir` under a temporary name and returns the digest; the
  * caller moves it into place with `finalPath`. `info.digest`, when given, must match.
@@ -82,12 +92,7 @@ export async function writeVerifiedTemp(
     await pipeline(stream, hasher, createWriteStream(tempPath, { mode: 0o644, highWaterMark: WRITE_HIGH_WATER_MARK }), signal ? { signal } : {});
     const digest = await hasher.digest();
     const size = hasher.size;
-    if (info.digest && digest !== info.digest) {
-      throw new ImgsealError('DIGEST_MISMATCH', `blob digest mismatch: expected ${info.digest}, got ${digest}`);
-    }
-    if (info.size !== undefined && info.size >= 0 && size !== info.size) {
-      throw new ImgsealError('SIZE_MISMATCH', `blob ${digest}: expected ${info.size} bytes, got ${size}`);
-    }
+    checkAgainstInfo(info, digest, size);
     return { digest, size, tempPath };
   } catch (err) {
     await unlink(tempPath).catch(() => {});
@@ -98,12 +103,7 @@ export async function writeVerifiedTemp(
 /** writeVerifiedTemp for a small blob given whole: verified first, then one write. */
 export async function writeVerifiedBytes(bytes: Buffer, dir: string, info: PutBlobInfo): Promise<PutBlobResult & { tempPath: string }> {
   const digest = digestOf(bytes, info.digest);
-  if (info.digest && digest !== info.digest) {
-    throw new ImgsealError('DIGEST_MISMATCH', `blob digest mismatch: expected ${info.digest}, got ${digest}`);
-  }
-  if (info.size !== undefined && info.size >= 0 && bytes.length !== info.size) {
-    throw new ImgsealError('SIZE_MISMATCH', `blob ${digest}: expected ${info.size} bytes, got ${bytes.length}`);
-  }
+  checkAgainstInfo(info, digest, bytes.length);
   await ensureDir(dir);
   const tempPath = tempName(dir);
   try {
