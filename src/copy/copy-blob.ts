@@ -64,7 +64,7 @@ export async function transferBlob(t: BlobTransfer): Promise<PutBlobResult> {
     } catch (err) {
       if (t.signal?.aborted) throw abortedError(t.signal);
       const { error, side } = err instanceof AttemptFailure ? err : new AttemptFailure(err, 'source');
-      if (side === 'destination' && attempt < (t.retries ?? 0) && error instanceof ImgsealError && RETRYABLE.has(error.code) && !t.signal?.aborted) {
+      if (side === 'destination' && attempt < (t.retries ?? 0) && error instanceof ImgsealError && RETRYABLE.has(error.code)) {
         t.progress.note?.(`${t.what}: ${error.message}; sending the blob again (${attempt + 1}/${t.retries})`);
         continue;
       }
