@@ -8,17 +8,10 @@ import { after, before, test } from 'node:test';
 import { FIXTURES, runCli } from '../testkit/cli.js';
 import { buildLayout, buildMultiArchLayout, type BuiltImage, type MultiArch } from '../testkit/image-builder.js';
 import { readImage, readIndexImages } from '../testkit/image-reader.js';
+import type { LayerInfo } from '../../src/inspect/layerinfo.js';
 
-interface Row {
-  index: number;
-  digest: string;
-  platform: string;
-  size: number;
-  mediaType: string;
-  encrypted: boolean;
-  encryption: string[];
-  recipients: string[];
-}
+/** The JSON rows are the library's LayerInfo, as `imgseal layerinfo --json` prints them. */
+type Row = LayerInfo;
 
 const tmp = mkdtempSync(join(tmpdir(), 'imgseal-layerinfo-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
