@@ -10,6 +10,7 @@ import { digestOf, sha256Digest, type Digest } from '../../model/digest.js';
 import { detectManifestMediaType } from '../../model/manifest.js';
 import { MediaType } from '../../model/media-types.js';
 import type { ImageReference, ImageSource, ManifestBlob } from '../types.js';
+import { streamToBuffer } from '../../util/streams.js';
 import { openBlob } from './blob-reader.js';
 import type { RegistryClient } from './client.js';
 import { formatDockerName, type ParsedDockerReference } from './reference.js';
@@ -53,9 +54,7 @@ export class DockerImageSource implements ImageSource {
 
   /** The same resumable GET as getBlob, gathered (the caller keeps it small). */
   async getBlobBytes(desc: Descriptor, opts?: { signal?: AbortSignal }): Promise<Buffer> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of await openBlob(this.client, desc, opts?.signal)) chunks.push(chunk as Buffer);
-    return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+    return streamToBuffer(await openBlob(this.client, desc, opts?.signal), desc.size);
   }
 
   async close(): Promise<void> {
