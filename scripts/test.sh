@@ -8,7 +8,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-PKGS=(nodejs npm skopeo docker-registry apache2-utils umoci buildah podman openssl python3 gnupg zstd)
+PKGS=(nodejs npm g++ make skopeo docker-registry apache2-utils umoci buildah podman openssl python3 gnupg zstd softhsm2 opensc notary containerd)
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 # nodejs/npm are only needed when no Node 20+ is on PATH already.
