@@ -48,6 +48,7 @@ export type GeneralErrorCode =
   | 'INVALID_ARGUMENT' // a flag value or option that makes no sense
   | 'IO_ERROR'
   | 'ABORTED'
+  | 'UNFINISHED' // the process ran out of work with the operation still pending (a bug): never exit 0 then
   | 'INTERNAL';
 
 export type ErrorCode = ImageErrorCode | CryptoErrorCode | RegistryErrorCode | GeneralErrorCode;

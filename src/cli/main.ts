@@ -12,7 +12,7 @@ import { registerLayerinfo } from './commands/layerinfo.js';
 import { registerListTags } from './commands/list-tags.js';
 import { registerLogin } from './commands/login.js';
 import { errorLine, exitCodeFor } from './exit-codes.js';
-import { dieBySignal, stoppedBySignal } from './run.js';
+import { dieBySignal, stoppedBySignal, unfinishedOperationError } from './run.js';
 import { VERSION } from '../version.js';
 import { installMemoryPacer } from '../util/memory-pacer.js';
 
@@ -49,7 +49,22 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * The guard against a silent success: when the event loop empties while the command
+ * is still pending (a stream step that waits for an event that never comes), Node
+ * would exit 0 with nothing done. That is always a failure, and says so.
+ */
+let settled = false;
+process.on('beforeExit', () => {
+  if (settled) return;
+  settled = true;
+  const err = unfinishedOperationError();
+  process.stderr.write(`imgseal: ${errorLine(err)}\n`);
+  process.exitCode = exitCodeFor(err);
+});
+
 main(process.argv).then((code) => {
+  settled = true;
   // Stopped by a signal: cleanup is done, so end by that signal (see dieBySignal).
   const signal = stoppedBySignal();
   if (signal) dieBySignal(signal);

@@ -64,3 +64,8 @@ export async function stoppableBySignals<T>(fn: (signal: AbortSignal) => Promise
     process.off('SIGTERM', onSignal);
   }
 }
+
+/** What a command that stopped without finishing (see the guard in main.ts) fails with. */
+export function unfinishedOperationError(): ImgsealError {
+  return new ImgsealError('UNFINISHED', 'internal error: the operation stopped without finishing (a step waited for an event that never came); it failed');
+}

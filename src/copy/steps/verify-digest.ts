@@ -29,7 +29,8 @@ export class DigestVerifier extends Transform {
       cb(new ImgsealError('SIZE_MISMATCH', `${this.what}: more than the ${this.expectedSize} bytes the manifest declares`));
       return;
     }
-    if (wait) void wait.then(() => cb(null, chunk));
+    // A rejected wait (the hash worker died) must fail the stream, never leave it pending.
+    if (wait) void wait.then(() => cb(null, chunk), cb);
     else cb(null, chunk);
   }
 
@@ -39,7 +40,7 @@ export class DigestVerifier extends Transform {
   }
 
   override _flush(cb: TransformCallback): void {
-    void this.hasher.digest().then((actual) => this.verdict(actual, cb));
+    void this.hasher.digest().then((actual) => this.verdict(actual, cb), cb);
   }
 
   private verdict(actual: Digest, cb: TransformCallback): void {

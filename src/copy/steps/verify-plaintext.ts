@@ -12,6 +12,7 @@
 import { STEP_HIGH_WATER_MARK } from './buffering.js';
 import { createGunzip, type Gunzip } from 'node:zlib';
 import { Transform, type TransformCallback } from 'node:stream';
+import { whenWritable } from '../../util/streams.js';
 import type { Decompress as ZstdDecompress } from 'fzstd';
 import { ImgsealError } from '../../errors.js';
 import { Digester, type Digest } from '../../model/digest.js';
@@ -58,6 +59,8 @@ export class PlaintextVerifier extends Transform {
       this.gunzip.on('data', (d: Buffer) => this.tar.update(d));
       this.gunzipDone = new Promise((resolve) => {
         this.gunzip?.on('end', resolve);
+        // A destroyed decompressor ends with 'close' and no 'end'.
+        this.gunzip?.on('close', resolve);
         this.gunzip?.on('error', (err) => {
           this.sideError = err;
           resolve();
@@ -79,10 +82,19 @@ export class PlaintextVerifier extends Transform {
       }
     }
     if (this.gunzip && this.sideError === undefined && !this.gunzip.write(chunk)) {
-      this.gunzip.once('drain', () => cb(null, chunk));
+      // A decompressor that failed never drains: waiting for 'drain' alone stalled the
+      // copy until the event loop emptied and Node exited 0 with nothing done. Its
+      // error is kept for the verdict in _flush, so that a failed HMAC (decided at the
+      // end of the ciphertext) is reported rather than the garbage it decrypted to.
+      void whenWritable(this.gunzip).then(() => cb(null, chunk));
       return;
     }
     cb(null, chunk);
+  }
+
+  override _destroy(err: Error | null, cb: (error: Error | null) => void): void {
+    this.gunzip?.destroy();
+    cb(err);
   }
 
   override _flush(cb: TransformCallback): void {

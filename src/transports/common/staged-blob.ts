@@ -35,7 +35,8 @@ export class DigestingStream extends Transform {
   }
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     const wait = this.hasher.update(chunk);
-    if (wait) void wait.then(() => cb(null, chunk));
+    // A rejected wait (the hash worker died) must fail the stream, never leave it pending.
+    if (wait) void wait.then(() => cb(null, chunk), cb);
     else cb(null, chunk);
   }
   override _destroy(err: Error | null, cb: (error: Error | null) => void): void {
