@@ -44,6 +44,18 @@ export type RegistryErrorCode =
   | 'NETWORK_ERROR'
   | 'TOO_MANY_REQUESTS';
 
+/** Codes of Docker Content Trust (Notary v1 / TUF). */
+export type TrustErrorCode =
+  | 'TRUST_DATA_MISSING' // the trust server has no trust data for the repository
+  | 'TRUST_TARGET_NOT_FOUND' // trust data exists, but not for this tag
+  | 'TRUST_METADATA_INVALID' // metadata that does not parse or is not consistent
+  | 'TRUST_SIGNATURE_INVALID' // a role's signatures do not meet its keys and threshold
+  | 'TRUST_ROOT_UNTRUSTED' // no usable root key, or a root that differs from the trusted one
+  | 'TRUST_EXPIRED' // metadata past its expiry (freeze attack or neglect)
+  | 'TRUST_ROLLBACK' // metadata older than what was seen before
+  | 'TRUST_HASH_MISMATCH' // a file that does not match the hash its parent lists
+  | 'TRUST_SCOPE_VIOLATION'; // a delegation signing outside its paths
+
 export type GeneralErrorCode =
   | 'INVALID_ARGUMENT' // a flag value or option that makes no sense
   | 'IO_ERROR'
@@ -51,7 +63,7 @@ export type GeneralErrorCode =
   | 'UNFINISHED' // the process ran out of work with the operation still pending (a bug): never exit 0 then
   | 'INTERNAL';
 
-export type ErrorCode = ImageErrorCode | CryptoErrorCode | RegistryErrorCode | GeneralErrorCode;
+export type ErrorCode = ImageErrorCode | CryptoErrorCode | RegistryErrorCode | TrustErrorCode | GeneralErrorCode;
 
 export class ImgsealError extends Error {
   override readonly name = 'ImgsealError';
