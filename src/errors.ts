@@ -61,6 +61,8 @@ export type GeneralErrorCode =
   | 'IO_ERROR'
   | 'ABORTED'
   | 'UNFINISHED' // the process ran out of work with the operation still pending (a bug): never exit 0 then
+  | 'LOCK_TIMEOUT' // another live process held a lock on what we write for too long
+  | 'TIMEOUT' // a remote peer did not answer in time
   | 'INTERNAL';
 
 export type ErrorCode = ImageErrorCode | CryptoErrorCode | RegistryErrorCode | TrustErrorCode | GeneralErrorCode;

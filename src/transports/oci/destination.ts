@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { access, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -8,7 +7,8 @@ import { type Digest } from '../../model/digest.js';
 import { MediaType } from '../../model/media-types.js';
 import type { ImageIndex } from '../../model/manifest.js';
 import { BlobStager } from '../common/blob-stager.js';
-import { moveIntoPlace, tempName } from '../common/staged-blob.js';
+import { moveIntoPlace } from '../common/staged-blob.js';
+import { lockTempPrefixes, ownedName, removeStaleLeftovers, withFileLock } from '../../util/lock/index.js';
 import type { ImageDestination, ManifestBlob, PutBlobInfo, PutBlobResult } from '../types.js';
 import { blobPath, INDEX_FILE, OCI_LAYOUT_CONTENT, OCI_LAYOUT_FILE, readLayoutIndex } from './layout.js';
 import type { OciLayoutReference } from './reference.js';
@@ -21,6 +21,11 @@ import type { OciLayoutReference } from './reference.js';
  *   blobs/ (content-addressed, so extra blobs never change what any ref means) and
  *   index.json is replaced atomically.
  * close() without commit deletes the staging folder: the layout is as it was.
+ *
+ * Writers of one layout take turns on index.json (a lock file beside it, index.json
+ * re-read under the lock), so concurrent copies of different tags all land. Staging
+ * folders and temporary files carry their owner's pid and start token: the next writer
+ * removes those of a process that is gone (killed mid-copy), never a live one's.
  */
 export class OciLayoutDestination implements ImageDestination {
   readonly reference: OciLayoutReference;
@@ -42,7 +47,6 @@ export class OciLayoutDestination implements ImageDestination {
 
   static async open(reference: OciLayoutReference): Promise<OciLayoutDestination> {
     const dir = reference.dir;
-    const suffix = `${process.pid}-${randomBytes(4).toString('hex')}`;
     let exists = false;
     try {
       const st = await stat(dir);
@@ -51,14 +55,15 @@ export class OciLayoutDestination implements ImageDestination {
     } catch (err) {
       if (err instanceof ImgsealError) throw err;
     }
+    await removeLeftovers(dir);
     if (exists) {
       await readLayoutIndex(dir); // fail early on a folder that is not a usable layout
-      const staging = join(dir, `.imgseal-staging-${suffix}`);
+      const staging = join(dir, ownedName(STAGING_PREFIX));
       await mkdir(staging, { recursive: true });
       return new OciLayoutDestination(reference, staging, false);
     }
     await mkdir(dirname(dir), { recursive: true });
-    const staging = join(dirname(dir), `.${basename(dir)}.imgseal-${suffix}`);
+    const staging = join(dirname(dir), ownedName(newLayoutStagingPrefix(dir)));
     await mkdir(staging, { recursive: true });
     return new OciLayoutDestination(reference, staging, true);
   }
@@ -96,40 +101,84 @@ export class OciLayoutDestination implements ImageDestination {
 
   async commit(): Promise<void> {
     if (!this.top) throw new ImgsealError('INTERNAL', 'commit before the top-level manifest was written');
-    const dir = this.reference.dir;
-    if (this.newLayout) {
-      await writeFile(join(this.staging, OCI_LAYOUT_FILE), OCI_LAYOUT_CONTENT);
-      await writeFile(join(this.staging, INDEX_FILE), indexJson({ schemaVersion: 2, manifests: [this.top] }));
-      await rm(join(this.staging, 'tmp'), { recursive: true, force: true });
-      try {
-        await rename(this.staging, dir);
-      } catch (err) {
-        throw new ImgsealError('IO_ERROR', `${this.reference.toString()}: could not create ${dir}: ${(err as Error).message}`, { cause: err });
-      }
-    } else {
-      for (const digest of [...this.blobs.digests(), ...this.manifests]) {
-        const target = blobPath(dir, digest);
-        if (await exists(target)) continue;
-        await moveIntoPlace(blobPath(this.staging, digest), target);
-      }
-      if (!(await exists(join(dir, OCI_LAYOUT_FILE)))) await writeFile(join(dir, OCI_LAYOUT_FILE), OCI_LAYOUT_CONTENT);
-      const index = (await readLayoutIndex(dir)) ?? { schemaVersion: 2, manifests: [] };
-      const ref = this.reference.refName;
-      // As containers/image: a ref name names one image; an older entry under it loses the name.
-      index.manifests = index.manifests.filter((m) => ref === undefined || m.annotations?.[REF_NAME_ANNOTATION] !== ref);
-      index.manifests.push(this.top);
-      const tmp = tempName(dir, 'index');
-      await writeFile(tmp, indexJson(index));
-      await rename(tmp, join(dir, INDEX_FILE));
-      await rm(this.staging, { recursive: true, force: true });
+    if (this.newLayout && (await this.createLayout())) {
+      this.committed = true;
+      return;
     }
+    await this.mergeIntoLayout(this.top);
     this.committed = true;
+    await rm(this.staging, { recursive: true, force: true });
+  }
+
+  /** Renames the staged layout into place; false when another writer created it first. */
+  private async createLayout(): Promise<boolean> {
+    const top = this.top as Descriptor;
+    const dir = this.reference.dir;
+    await writeFile(join(this.staging, OCI_LAYOUT_FILE), OCI_LAYOUT_CONTENT);
+    await writeFile(join(this.staging, INDEX_FILE), indexJson({ schemaVersion: 2, manifests: [top] }));
+    await rm(join(this.staging, 'tmp'), { recursive: true, force: true });
+    try {
+      await rename(this.staging, dir);
+      return true;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if ((code === 'ENOTEMPTY' || code === 'EEXIST') && (await readLayoutIndex(dir).catch(() => undefined))) return false;
+      throw new ImgsealError('IO_ERROR', `${this.reference.toString()}: could not create ${dir}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  /** Blobs into blobs/ (content-addressed: safe without a lock), then index.json under the lock. */
+  private async mergeIntoLayout(top: Descriptor): Promise<void> {
+    const dir = this.reference.dir;
+    for (const digest of [...this.blobs.digests(), ...this.manifests]) {
+      const target = blobPath(dir, digest);
+      if (await exists(target)) continue;
+      await moveIntoPlace(blobPath(this.staging, digest), target);
+    }
+    await withFileLock(
+      join(dir, LOCK_FILE),
+      async () => {
+        if (!(await exists(join(dir, OCI_LAYOUT_FILE)))) await writeFile(join(dir, OCI_LAYOUT_FILE), OCI_LAYOUT_CONTENT);
+        const index = (await readLayoutIndex(dir)) ?? { schemaVersion: 2, manifests: [] };
+        const ref = this.reference.refName;
+        // As containers/image: a ref name names one image; an older entry under it loses the name.
+        index.manifests = index.manifests.filter((m) => ref === undefined || m.annotations?.[REF_NAME_ANNOTATION] !== ref);
+        index.manifests.push(top);
+        const tmp = join(dir, ownedName(INDEX_TEMP_PREFIX, '.tmp'));
+        try {
+          await writeFile(tmp, indexJson(index));
+          await rename(tmp, join(dir, INDEX_FILE));
+        } catch (err) {
+          await rm(tmp, { force: true });
+          throw new ImgsealError('IO_ERROR', `${this.reference.toString()}: could not write ${join(dir, INDEX_FILE)}: ${(err as Error).message}`, { cause: err });
+        }
+      },
+      { what: this.reference.toString() },
+    );
   }
 
   async close(): Promise<void> {
     await this.blobs.settled();
     if (!this.committed) await rm(this.staging, { recursive: true, force: true });
   }
+}
+
+/** Guards index.json's read-modify-write. */
+export const LOCK_FILE = 'index.json.lock';
+/** Staging inside an existing layout, and the temporary index.json. */
+const STAGING_PREFIX = '.imgseal-staging-';
+const INDEX_TEMP_PREFIX = '.index.json.';
+
+/** Staging of a new layout, beside where it will be. */
+function newLayoutStagingPrefix(dir: string): string {
+  return `.${basename(dir)}.imgseal-`;
+}
+
+/** What killed writers left inside the layout and beside it. */
+async function removeLeftovers(dir: string): Promise<void> {
+  // `.index-PID-HEX.tmp`: the temporary index.json of earlier versions.
+  await removeStaleLeftovers(dir, [STAGING_PREFIX, INDEX_TEMP_PREFIX, '.index-', ...lockTempPrefixes(join(dir, LOCK_FILE))]);
+  await removeStaleLeftovers(dirname(dir), [newLayoutStagingPrefix(dir)]);
 }
 
 function indexJson(index: ImageIndex): string {
