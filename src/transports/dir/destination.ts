@@ -4,14 +4,19 @@
  * sibling folder and swap it in at commit, so a failed copy leaves the old image (or
  * no folder) as it was. As containers/image, a non-empty folder that is not a `dir:`
  * image (no matching `version` file) is never overwritten.
+ *
+ * Writers of one folder take turns at commit (a lock file beside it; the target is
+ * looked at again under the lock), so the last copy wins whole. Staging folders carry
+ * their owner (see util/lock): the next writer removes a killed writer's, and puts back
+ * an old image a writer killed mid-swap had moved aside.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { ImgsealError } from '../../errors.js';
 import type { Descriptor } from '../../model/descriptor.js';
 import { BlobStager } from '../common/blob-stager.js';
+import { lockTempPrefixes, ownedName, removeStaleLeftovers, withFileLock } from '../../util/lock/index.js';
 import type { ImageDestination, ImageReference, ManifestBlob, PutBlobInfo, PutBlobResult } from '../types.js';
 import { DIR_VERSION, dirBlobPath, dirManifestPath, VERSION_FILE } from './layout.js';
 
@@ -26,17 +31,17 @@ export class DirImageDestination implements ImageDestination {
     readonly reference: ImageReference,
     private readonly dir: string,
     private readonly staging: string,
-    private readonly existing: Existing,
   ) {
     this.blobs = new BlobStager(join(staging, '.tmp'), (d) => dirBlobPath(staging, d));
   }
 
   static async open(reference: ImageReference, dir: string): Promise<DirImageDestination> {
-    const existing = await inspectTarget(reference, dir);
+    await inspectTarget(reference, dir); // fail early; looked at again at commit
     await mkdir(dirname(dir), { recursive: true });
-    const staging = join(dirname(dir), `.${basename(dir)}.imgseal-${process.pid}-${randomBytes(4).toString('hex')}`);
+    await withFileLock(lockPath(dir), () => removeLeftovers(dir), { what: reference.toString() });
+    const staging = join(dirname(dir), ownedName(stagingPrefix(dir)));
     await mkdir(staging);
-    return new DirImageDestination(reference, dir, staging, existing);
+    return new DirImageDestination(reference, dir, staging);
   }
 
   async tryReuseBlob(desc: Descriptor): Promise<boolean> {
@@ -61,8 +66,13 @@ export class DirImageDestination implements ImageDestination {
     await rm(join(this.staging, '.tmp'), { recursive: true, force: true });
     await writeFile(join(this.staging, VERSION_FILE), DIR_VERSION);
     const where = this.reference.toString();
+    await withFileLock(lockPath(this.dir), () => this.swapIn(where), { what: where });
+  }
+
+  private async swapIn(where: string): Promise<void> {
+    const existing = await inspectTarget(this.reference, this.dir);
     try {
-      if (this.existing === 'image') {
+      if (existing === 'image') {
         // Swap: the old image moves aside, the new one in, then the old one goes.
         const old = `${this.staging}-old`;
         await rename(this.dir, old);
@@ -76,7 +86,7 @@ export class DirImageDestination implements ImageDestination {
         await rm(old, { recursive: true, force: true });
         return;
       }
-      if (this.existing === 'empty') await rmdir(this.dir);
+      if (existing === 'empty') await rmdir(this.dir);
       await rename(this.staging, this.dir);
       this.committed = true;
     } catch (err) {
@@ -88,6 +98,28 @@ export class DirImageDestination implements ImageDestination {
     await this.blobs.settled();
     if (!this.committed) await rm(this.staging, { recursive: true, force: true });
   }
+}
+
+function stagingPrefix(dir: string): string {
+  return `.${basename(dir)}.imgseal-`;
+}
+
+function lockPath(dir: string): string {
+  return join(dirname(dir), `.${basename(dir)}.imgseal.lock`);
+}
+
+/**
+ * Removes what killed writers left beside `dir` (call under the lock). An old image
+ * moved aside by a writer killed before the new one went in is put back.
+ */
+async function removeLeftovers(dir: string): Promise<void> {
+  const parent = dirname(dir);
+  await removeStaleLeftovers(parent, lockTempPrefixes(lockPath(dir)));
+  await removeStaleLeftovers(parent, [stagingPrefix(dir)], async (name) => {
+    if (!name.endsWith('-old') || (await stat(dir).catch(() => undefined))) return false;
+    await rename(join(parent, name), dir);
+    return true;
+  });
 }
 
 /** What is at the target now; refuses a file or a folder that is not a `dir:` image. */

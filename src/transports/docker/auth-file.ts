@@ -8,9 +8,9 @@
  */
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { basename, dirname, join } from 'node:path';
 import { ImgsealError } from '../../errors.js';
+import { ownedName } from '../../util/lock/index.js';
 import type { SystemContext } from '../context.js';
 
 export type Env = Record<string, string | undefined>;
@@ -120,10 +120,15 @@ export function findAuthEntry(c: AuthFileContents, keys: string[]): { key: strin
   return undefined;
 }
 
+/** The temporary names writeAuthFile uses beside `path` (owner-named: a killed writer's are removed later). */
+export function authTempPrefix(path: string): string {
+  return `.${basename(path)}.`;
+}
+
 /** Writes `c` to `path` atomically (temp file in the same folder, then rename), mode 0600. */
 export async function writeAuthFile(path: string, c: AuthFileContents): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const tmp = join(dirname(path), `.${randomBytes(6).toString('hex')}.auth.tmp`);
+  const tmp = join(dirname(path), ownedName(authTempPrefix(path), '.tmp'));
   const fh = await open(tmp, 'wx', 0o600);
   try {
     await fh.writeFile(JSON.stringify(c, null, '\t') + '\n');

@@ -4,8 +4,11 @@
  * registry key in auth.json (see auth-file.ts for which file), atomically, mode 0600.
  */
 import { ImgsealError } from '../../errors.js';
+import { lockTempPrefixes, removeStaleLeftovers, withFileLock } from '../../util/lock/index.js';
 import type { RegistryCredentials, SystemContext } from '../context.js';
-import { authFileToWrite, findAuthEntry, normalizeAuthKey, readAuthFile, writeAuthFile } from './auth-file.js';
+import { mkdir, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { authFileToWrite, findAuthEntry, normalizeAuthKey, authTempPrefix, readAuthFile, writeAuthFile, type AuthFileContents } from './auth-file.js';
 import { RegistryClient } from './client.js';
 import { parseDockerName } from './reference.js';
 
@@ -39,13 +42,32 @@ export async function login(server: string, creds: RegistryCredentials, ctx: Sys
     await client.close();
   }
   const authFile = authFileToWrite(ctx);
-  const contents = await readAuthFile(authFile);
-  const auths = { ...(contents.auths ?? {}) };
-  // Drop other spellings of the same key (`https://host/v1/`) so the new entry is the one used.
-  for (const k of Object.keys(auths)) if (normalizeAuthKey(k) === key) delete auths[k];
-  auths[key] = { auth: Buffer.from(`${creds.username}:${creds.password}`).toString('base64') };
-  await writeAuthFile(authFile, { ...contents, auths });
+  await updateAuthFile(authFile, (contents) => {
+    const auths = { ...(contents.auths ?? {}) };
+    // Drop other spellings of the same key (`https://host/v1/`) so the new entry is the one used.
+    for (const k of Object.keys(auths)) if (normalizeAuthKey(k) === key) delete auths[k];
+    auths[key] = { auth: Buffer.from(`${creds.username}:${creds.password}`).toString('base64') };
+    return { ...contents, auths };
+  }, { create: true });
   return { authFile, key };
+}
+
+/**
+ * Read-modify-write of an auth file under its lock (`FILE.lock`), so that concurrent
+ * logins to different registries all land. `edit` returns undefined to write nothing.
+ */
+async function updateAuthFile(authFile: string, edit: (c: AuthFileContents) => AuthFileContents | undefined, opts: { create: boolean }): Promise<void> {
+  if (opts.create) await mkdir(dirname(authFile), { recursive: true, mode: 0o700 });
+  else if (!(await stat(dirname(authFile)).catch(() => undefined))) return; // no folder, no file: nothing to change
+  await withFileLock(
+    `${authFile}.lock`,
+    async () => {
+      await removeStaleLeftovers(dirname(authFile), [authTempPrefix(authFile), ...lockTempPrefixes(`${authFile}.lock`)]);
+      const next = edit(await readAuthFile(authFile));
+      if (next) await writeAuthFile(authFile, next);
+    },
+    { what: `auth file ${authFile}` },
+  );
 }
 
 /**
@@ -54,22 +76,32 @@ export async function login(server: string, creds: RegistryCredentials, ctx: Sys
  */
 export async function logout(server: string | undefined, ctx: SystemContext = {}, opts: { all?: boolean } = {}): Promise<{ authFile: string; removed: boolean }> {
   const authFile = authFileToWrite(ctx);
-  const contents = await readAuthFile(authFile);
-  const auths = { ...(contents.auths ?? {}) };
+  const key = opts.all ? undefined : loginKey(requireServer(server)).key;
   let removed = false;
-  if (opts.all) {
-    removed = Object.keys(auths).length > 0;
-    for (const k of Object.keys(auths)) delete auths[k];
-  } else {
-    if (!server) throw new ImgsealError('INVALID_ARGUMENT', 'logout: a registry is required (or --all)');
-    const { key } = loginKey(server);
-    while (findAuthEntry({ auths }, [key])) {
-      const hit = findAuthEntry({ auths }, [key]);
-      if (!hit) break;
-      delete auths[hit.key];
-      removed = true;
-    }
-  }
-  if (removed) await writeAuthFile(authFile, { ...contents, auths });
+  await updateAuthFile(authFile, (contents) => {
+    const auths = { ...(contents.auths ?? {}) };
+    removed = key === undefined ? removeAll(auths) : removeKey(auths, key);
+    return removed ? { ...contents, auths } : undefined;
+  }, { create: false });
   return { authFile, removed };
+}
+
+function requireServer(server: string | undefined): string {
+  if (!server) throw new ImgsealError('INVALID_ARGUMENT', 'logout: a registry is required (or --all)');
+  return server;
+}
+
+function removeAll(auths: Record<string, unknown>): boolean {
+  const removed = Object.keys(auths).length > 0;
+  for (const k of Object.keys(auths)) delete auths[k];
+  return removed;
+}
+
+function removeKey(auths: NonNullable<AuthFileContents['auths']>, key: string): boolean {
+  let removed = false;
+  for (let hit = findAuthEntry({ auths }, [key]); hit; hit = findAuthEntry({ auths }, [key])) {
+    delete auths[hit.key];
+    removed = true;
+  }
+  return removed;
 }
