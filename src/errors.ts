@@ -56,6 +56,12 @@ export type TrustErrorCode =
   | 'TRUST_HASH_MISMATCH' // a file that does not match the hash its parent lists
   | 'TRUST_SCOPE_VIOLATION'; // a delegation signing outside its paths
 
+/** Codes of the node side: the containerd decoder, key sync and KMS wrapping. */
+export type NodeErrorCode =
+  | 'DECODER_PAYLOAD' // containerd's unpack payload (fd 3) missing or malformed
+  | 'KEY_SYNC' // a Secret or key directory the key-sync agent cannot use
+  | 'KMS_ERROR'; // the KMS refused or failed a wrap/unwrap
+
 export type GeneralErrorCode =
   | 'INVALID_ARGUMENT' // a flag value or option that makes no sense
   | 'IO_ERROR'
@@ -65,7 +71,7 @@ export type GeneralErrorCode =
   | 'TIMEOUT' // a remote peer did not answer in time
   | 'INTERNAL';
 
-export type ErrorCode = ImageErrorCode | CryptoErrorCode | RegistryErrorCode | TrustErrorCode | GeneralErrorCode;
+export type ErrorCode = ImageErrorCode | CryptoErrorCode | RegistryErrorCode | TrustErrorCode | NodeErrorCode | GeneralErrorCode;
 
 export class ImgsealError extends Error {
   override readonly name = 'ImgsealError';

@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { registerCopy } from './commands/copy.js';
+import { registerDecoder } from './commands/decoder.js';
 import { registerEncryptDecrypt } from './commands/encrypt-decrypt.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerKeygen } from './commands/keygen.js';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerListTags(program);
   registerKeygen(program);
   registerLogin(program);
+  registerDecoder(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

@@ -1,0 +1,79 @@
+/**
+ * The containerd stream processor for encrypted layers (what imgcrypt's ctd-decoder
+ * does, spec §8): ciphertext in, plaintext of the `returns` media type out.
+ *
+ * containerd reads our stdout to EOF and may accept it whatever our exit status
+ * (peers README, "The stream-processor contract"), so nothing is written before the
+ * whole layer is verified: the ciphertext digest and size against the descriptor, the
+ * HMAC, and the plaintext digest the wrapped key records. Until then the plaintext
+ * sits in a private unlinked spool file (constant memory for any layer size); on any
+ * failure nothing at all reaches the output.
+ */
+import type { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { DigestVerifier } from '../../copy/steps/verify-digest.js';
+import { decryptionSteps, unwrapLayerKey } from '../../copy/steps/decrypt.js';
+import { ImgsealError, isImgsealError } from '../../errors.js';
+import { decryptedMediaType, isEncryptedMediaType, layerCompression } from '../../model/media-types.js';
+import { payloadKeys, readKeyDirectory } from './key-dir.js';
+import type { DecoderPayload } from './payload.js';
+import { Spool } from './spool.js';
+
+export interface DecodeLayerOptions {
+  /** The layer blob as stored (ciphertext). */
+  input: Readable;
+  /** Receives the verified plaintext, and nothing at all on failure. */
+  output: Writable;
+  payload: DecoderPayload;
+  /** `--decryption-keys-path`: the node's key directory. */
+  keysDir?: string;
+  /** STREAM_PROCESSOR_MEDIATYPE: the media type containerd matched. */
+  mediaType?: string;
+  /** Where the private spool folder is made (default: os.tmpdir()). */
+  spoolDir?: string;
+}
+
+export interface DecodeLayerResult {
+  /** Plaintext bytes written. */
+  size: number;
+  /** The media type of what was written (the processor's `returns`). */
+  mediaType: string;
+}
+
+export async function decodeLayer(opts: DecodeLayerOptions): Promise<DecodeLayerResult> {
+  const layer = opts.payload.descriptor;
+  const what = `layer ${layer.digest}`;
+  if (!isEncryptedMediaType(layer.mediaType)) {
+    throw new ImgsealError('UNSUPPORTED_MEDIA_TYPE', `${what}: media type ${layer.mediaType} is not an encrypted layer type`);
+  }
+  if (opts.mediaType !== undefined && opts.mediaType !== '' && opts.mediaType !== layer.mediaType) {
+    throw new ImgsealError('DECODER_PAYLOAD', `${what}: containerd says the stream is ${opts.mediaType}, the payload's descriptor says ${layer.mediaType}`);
+  }
+  const plainType = decryptedMediaType(layer.mediaType);
+  const compression = layerCompression(plainType);
+
+  const dir = opts.keysDir ? await readKeyDirectory(opts.keysDir) : { keys: [], skipped: [] };
+  const keys = [...payloadKeys(opts.payload.parameters, dir.skipped), ...dir.keys];
+  let unwrapped;
+  try {
+    unwrapped = await unwrapLayerKey(layer, keys, what);
+  } catch (err) {
+    if (isImgsealError(err, 'MISSING_PRIVATE_KEY', 'NO_SUITABLE_KEY')) {
+      const where = opts.keysDir ? ` in ${opts.keysDir}` : ' (no --decryption-keys-path)';
+      const skipped = dir.skipped.length > 0 ? `; not used: ${dir.skipped.join('; ')}` : '';
+      throw new ImgsealError(err.code, `${err.message}; ${keys.length} key${keys.length === 1 ? '' : 's'} found${where}${skipped}`, { cause: err });
+    }
+    throw err;
+  }
+
+  const spool = new Spool(opts.spoolDir);
+  try {
+    const writer = spool.writer();
+    await pipeline(opts.input, new DigestVerifier(layer.digest, layer.size, what), ...decryptionSteps(unwrapped, { compression, what }), writer);
+    // Every check has passed: only now does a byte reach the output.
+    await pipeline(spool.reader(), opts.output);
+    return { size: writer.bytesWritten, mediaType: plainType };
+  } finally {
+    spool.close();
+  }
+}

@@ -1,0 +1,2 @@
+/** The node side: the containerd decoder, key sync and KMS wrapping. */
+export * from './decoder/index.js';
