@@ -3,6 +3,7 @@
  * for encrypted layers (configured under [stream_processors], see README). Layer on
  * stdin, payload on fd 3, verified plaintext on stdout, one line on stderr on failure.
  */
+import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import type { Command } from 'commander';
 import { decodeLayer, parsePayload, readPayloadFd } from '../../node/decoder/index.js';
@@ -11,20 +12,41 @@ interface DecoderFlags {
   decryptionKeysPath?: string;
 }
 
+/**
+ * containerd reads stdout to EOF and only then asks whether the decoder failed; if it
+ * has not reaped us by then it reports a diff_id mismatch of the empty stream instead
+ * of our message (peers README, contract item 7). A short-lived process holding our
+ * stdout makes the EOF come after our exit, so the user reads why the pull failed.
+ */
+function keepStdoutOpenPastExit(): void {
+  try {
+    const holder = spawn('sleep', ['1'], { stdio: ['ignore', 1, 'ignore'], detached: true });
+    holder.on('error', () => undefined);
+    holder.unref();
+  } catch {
+    // Only the message can get lost, never the verdict: nothing was written.
+  }
+}
+
 export function registerDecoder(program: Command): void {
   program
     .command('decoder')
     .description('containerd stream processor: decrypt and verify an encrypted layer (stdin, payload on fd 3) to stdout')
     .option('--decryption-keys-path <dir>', 'the node key directory (every key file imgseal reads; files starting with "." are skipped)')
     .action(async (flags: DecoderFlags) => {
-      const payload = parsePayload(readPayloadFd(3));
-      await decodeLayer({
-        input: process.stdin,
-        // Our own stream on fd 1: ending it closes the pipe, which is containerd's EOF.
-        output: createWriteStream('', { fd: 1 }),
-        payload,
-        ...(flags.decryptionKeysPath ? { keysDir: flags.decryptionKeysPath } : {}),
-        ...(process.env.STREAM_PROCESSOR_MEDIATYPE ? { mediaType: process.env.STREAM_PROCESSOR_MEDIATYPE } : {}),
-      });
+      try {
+        const payload = parsePayload(readPayloadFd(3));
+        await decodeLayer({
+          input: process.stdin,
+          // Our own stream on fd 1: ending it closes the pipe, which is containerd's EOF.
+          output: createWriteStream('', { fd: 1 }),
+          payload,
+          ...(flags.decryptionKeysPath ? { keysDir: flags.decryptionKeysPath } : {}),
+          ...(process.env.STREAM_PROCESSOR_MEDIATYPE ? { mediaType: process.env.STREAM_PROCESSOR_MEDIATYPE } : {}),
+        });
+      } catch (err) {
+        keepStdoutOpenPastExit();
+        throw err;
+      }
     });
 }

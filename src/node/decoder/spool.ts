@@ -11,8 +11,9 @@ import { join } from 'node:path';
 import { ImgsealError } from '../../errors.js';
 
 export class Spool {
-  private readonly fd: number;
-  private closed = false;
+  /** Write and read ends, each handed to (and closed by) one stream. */
+  private writeFd: number | undefined;
+  private readFd: number | undefined;
 
   constructor(parent = tmpdir()) {
     let dir: string;
@@ -23,28 +24,42 @@ export class Spool {
     }
     const file = join(dir, 'layer');
     try {
-      this.fd = openSync(file, 'wx+', 0o600);
+      this.writeFd = openSync(file, 'wx', 0o600);
+      this.readFd = openSync(file, 'r');
       unlinkSync(file);
       rmdirSync(dir);
     } catch (err) {
+      this.close();
       rmSync(dir, { recursive: true, force: true });
       throw new ImgsealError('IO_ERROR', `cannot create a private spool file in ${parent}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { cause: err });
     }
   }
 
-  /** Where the unverified plaintext goes; the descriptor stays open. */
+  /** Where the unverified plaintext goes (once). */
   writer(): WriteStream {
-    return createWriteStream('', { fd: this.fd, autoClose: false, start: 0 });
+    const fd = this.take('writeFd');
+    return createWriteStream('', { fd, start: 0 });
   }
 
-  /** The spooled bytes from the start; only for data that passed every check. */
+  /** The spooled bytes from the start (once); only for data that passed every check. */
   reader(): ReadStream {
-    return createReadStream('', { fd: this.fd, autoClose: false, start: 0 });
+    const fd = this.take('readFd');
+    return createReadStream('', { fd, start: 0 });
   }
 
+  /** Closes what no stream took; the data is gone with the last descriptor. */
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    closeSync(this.fd);
+    for (const k of ['writeFd', 'readFd'] as const) {
+      const fd = this[k];
+      this[k] = undefined;
+      if (fd !== undefined) closeSync(fd);
+    }
+  }
+
+  private take(k: 'writeFd' | 'readFd'): number {
+    const fd = this[k];
+    if (fd === undefined) throw new ImgsealError('INTERNAL', 'spool stream taken twice');
+    this[k] = undefined;
+    return fd;
   }
 }

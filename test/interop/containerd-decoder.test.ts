@@ -1,0 +1,135 @@
+// Issue 10, decoder proof with real containerd 1.6 through CRI (node key model) and
+// `imgseal decoder` as its stream processor: images skopeo encrypted, pushed to the
+// registry peer, pulled through CRI/PullImage as a kubelet does.
+import assert from 'node:assert/strict';
+import { copyFileSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test, type TestContext } from 'node:test';
+import { FIXTURES } from '../testkit/cli.js';
+import { criPull, snapshotPath, startContainerd, stopContainerd, type ContainerdPeer } from '../testkit/containerd.js';
+import { isCI, startRegistryPeer, stopRegistryPeer, type RegistryPeer } from '../testkit/peers.js';
+import { requireTool, skopeo } from '../testkit/tools.js';
+import { sha256 } from '../node/decoder-helpers.js';
+
+const PUB = join(FIXTURES, 'jwe-rsa2048/keys/rsa1_pub.pem');
+const PRIV = join(FIXTURES, 'jwe-rsa2048/keys/rsa1_priv.pem');
+const HELLO = 'hello ocicrypt test vector\n';
+
+const work = mkdtempSync(join(tmpdir(), 'imgseal-ctd-'));
+let registry: RegistryPeer | undefined;
+let containerd: ContainerdPeer | undefined;
+let reason = '';
+
+before(async () => {
+  try {
+    registry = await startRegistryPeer('plain');
+    containerd = await startContainerd([registry.host]);
+  } catch (err) {
+    reason = (err as Error).message;
+    if (isCI()) throw new Error(`${reason} (CI=true: a missing peer is a failure, not a skip)`);
+  }
+}, { timeout: 300_000 });
+after(async () => {
+  if (containerd) await stopContainerd(containerd);
+  if (registry) await stopRegistryPeer(registry);
+  rmSync(work, { recursive: true, force: true });
+}, { timeout: 120_000 });
+
+function peers(t: TestContext): { reg: RegistryPeer; ctd: ContainerdPeer } | undefined {
+  if (!requireTool('skopeo', t)) return undefined;
+  if (registry && containerd) return { reg: registry, ctd: containerd };
+  t.skip(reason || 'peers not started');
+  return undefined;
+}
+
+/** Every regular file under the native snapshotter's folders (committed or left over). */
+function snapshotFiles(ctd: ContainerdPeer): string[] {
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    let names: string[];
+    try {
+      names = readdirSync(d);
+    } catch {
+      return;
+    }
+    for (const n of names) {
+      const p = join(d, n);
+      const st = statSync(p, { throwIfNoEntry: false });
+      if (st?.isDirectory()) walk(p);
+      else if (st?.isFile()) out.push(p);
+    }
+  };
+  walk(ctd.nativeSnapshots);
+  return out;
+}
+
+function plainLayout(): string {
+  const dir = join(work, `plain-${Math.random().toString(36).slice(2)}`);
+  cpSync(join(FIXTURES, 'plain-base/image'), dir, { recursive: true });
+  return dir;
+}
+
+/** skopeo-encrypted copy in an OCI layout with one ciphertext byte flipped and every digest made consistent again. */
+async function tamperedLayout(): Promise<string> {
+  const dir = join(work, 'tampered');
+  await skopeo(['copy', '--encryption-key', `jwe:${PUB}`, `oci:${plainLayout()}:base`, `oci:${dir}:enc`]);
+  const blob = (d: string): string => join(dir, 'blobs', 'sha256', d.slice(7));
+  const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as { manifests: { digest: string; size: number }[] };
+  const mdesc = index.manifests[0] as { digest: string; size: number };
+  const manifest = JSON.parse(readFileSync(blob(mdesc.digest), 'utf8')) as { layers: { digest: string; size: number; mediaType: string }[] };
+  const layer = manifest.layers[0] as { digest: string; size: number; mediaType: string };
+  assert.match(layer.mediaType, /\+encrypted$/);
+  const bytes = readFileSync(blob(layer.digest));
+  bytes[bytes.length - 3] = (bytes[bytes.length - 3] as number) ^ 0x20;
+  layer.digest = sha256(bytes);
+  layer.size = bytes.length;
+  writeFileSync(blob(layer.digest), bytes);
+  const mbytes = Buffer.from(JSON.stringify(manifest));
+  mdesc.digest = sha256(mbytes);
+  mdesc.size = mbytes.length;
+  writeFileSync(blob(mdesc.digest), mbytes);
+  writeFileSync(join(dir, 'index.json'), JSON.stringify(index));
+  return dir;
+}
+
+describe('containerd 1.6 CRI pull with imgseal decoder (node key model)', { concurrency: false }, () => {
+  test('without the key: the pull fails with a clear message and nothing of the layer is in any snapshot', async (t) => {
+    const p = peers(t);
+    if (!p) return;
+    const ref = `${p.reg.host}/enc/app:v1`;
+    await skopeo(['copy', '--dest-tls-verify=false', '--encryption-key', `jwe:${PUB}`, `oci:${plainLayout()}:base`, `docker://${ref}`]);
+    assert.deepEqual(readdirSync(p.ctd.keysDir), []);
+    const r = await criPull(p.ctd, ref);
+    assert.equal(r.ok, false);
+    assert.match(r.error, /failed to pull and unpack image/);
+    assert.match(r.error, /imgseal: layer sha256:[0-9a-f]{64}: missing private key needed for decryption/);
+    assert.equal(await snapshotPath(p.ctd, ref), undefined);
+    assert.deepEqual(snapshotFiles(p.ctd), []);
+  });
+
+  test('a layer whose ciphertext was altered with consistent digests fails on the HMAC and no byte lands in a snapshot', async (t) => {
+    const p = peers(t);
+    if (!p) return;
+    copyFileSync(PRIV, join(p.ctd.keysDir, 'rsa1.pem'));
+    const ref = `${p.reg.host}/enc/tampered:v1`;
+    await skopeo(['copy', '--dest-tls-verify=false', `oci:${await tamperedLayout()}:enc`, `docker://${ref}`]);
+    const r = await criPull(p.ctd, ref);
+    assert.equal(r.ok, false);
+    assert.match(r.error, /HMAC mismatch/);
+    assert.equal(await snapshotPath(p.ctd, ref), undefined);
+    assert.deepEqual(snapshotFiles(p.ctd), []);
+  });
+
+  test('with the key in the key directory: the file is in the committed snapshot', async (t) => {
+    const p = peers(t);
+    if (!p) return;
+    copyFileSync(PRIV, join(p.ctd.keysDir, 'rsa1.pem'));
+    const ref = `${p.reg.host}/enc/app:v1`;
+    const r = await criPull(p.ctd, ref);
+    assert.equal(r.ok, true, r.error);
+    const snap = await snapshotPath(p.ctd, ref);
+    assert.ok(snap, 'committed snapshot');
+    assert.equal(readFileSync(join(snap, 'hello.txt'), 'utf8'), HELLO);
+  });
+});

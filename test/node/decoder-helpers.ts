@@ -1,0 +1,77 @@
+// Helpers for driving `imgseal decoder` the way containerd does: blob on stdin,
+// payload (protobuf Any with JSON) on fd 3, plaintext read from stdout.
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CLI_MAIN, FIXTURES } from '../testkit/cli.js';
+
+export interface LayerDescriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  annotations?: Record<string, string>;
+}
+
+export function sha256(b: Uint8Array): string {
+  return `sha256:${createHash('sha256').update(b).digest('hex')}`;
+}
+
+function varint(n: number): Buffer {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n = Math.floor(n / 128);
+    if (n > 0) b |= 0x80;
+    out.push(b);
+  } while (n > 0);
+  return Buffer.from(out);
+}
+
+/** An Any as containerd's typeurl marshals imgcrypt's payload. */
+export function encodePayload(descriptor: LayerDescriptor, parameters: Record<string, string[]> | null = null, typeUrl = 'io.containerd.ocicrypt.v1.Payload'): Buffer {
+  const value = Buffer.from(JSON.stringify({ DecryptConfig: { Parameters: parameters }, Descriptor: descriptor }));
+  const t = Buffer.from(typeUrl);
+  return Buffer.concat([Buffer.from([0x0a]), varint(t.length), t, Buffer.from([0x12]), varint(value.length), value]);
+}
+
+/** The encrypted layer (blob + descriptor) of a skopeo-made fixture (ref `enc`). */
+export function fixtureLayer(vector: string, index = 0): { blob: Buffer; descriptor: LayerDescriptor; expected: { plaintext_blob_digest: string } } {
+  const dir = join(FIXTURES, vector, 'image');
+  const idx = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as { manifests: { digest: string; annotations?: Record<string, string> }[] };
+  const m = idx.manifests.find((x) => x.annotations?.['org.opencontainers.image.ref.name'] === 'enc');
+  if (!m) throw new Error(`${vector}: no enc image`);
+  const blobPath = (d: string): string => join(dir, 'blobs', 'sha256', d.slice('sha256:'.length));
+  const manifest = JSON.parse(readFileSync(blobPath(m.digest), 'utf8')) as { layers: LayerDescriptor[] };
+  const descriptor = manifest.layers[index] as LayerDescriptor;
+  const expected = (JSON.parse(readFileSync(join(FIXTURES, vector, 'expected.json'), 'utf8')) as { layers: { plaintext_blob_digest: string }[] }).layers[index];
+  if (!expected) throw new Error(`${vector}: no expected layer ${index}`);
+  return { blob: readFileSync(blobPath(descriptor.digest)), descriptor, expected };
+}
+
+export interface DecoderRun {
+  code: number | null;
+  stdout: Buffer;
+  stderr: string;
+}
+
+/** payload: bytes for fd 3, or 'closed' to start the decoder without an fd 3 at all. */
+export function runDecoder(args: string[], stdin: Buffer, payload: Buffer | 'closed', env: Record<string, string> = {}): Promise<DecoderRun> {
+  return new Promise((resolve, reject) => {
+    const stdio: ('pipe' | 'ignore')[] = payload === 'closed' ? ['pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe', 'pipe'];
+    const child = spawn(process.execPath, [CLI_MAIN, 'decoder', ...args], { env: { ...process.env, IMGSEAL_DEBUG: '', ...env }, stdio, timeout: 120_000 });
+    const out: Buffer[] = [];
+    let stderr = '';
+    child.stdout?.on('data', (d: Buffer) => out.push(d));
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out), stderr }));
+    if (payload !== 'closed') {
+      const fd3 = child.stdio[3] as NodeJS.WritableStream;
+      fd3.on('error', () => undefined);
+      fd3.end(payload);
+    }
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(stdin);
+  });
+}

@@ -1,0 +1,118 @@
+/**
+ * Harness for the containerd peer (test/peers/containerd): containerd 1.6 with CRI in
+ * the node key model and `imgseal decoder` as its stream processor (through a
+ * two-line wrapper script), CRI pulls with cri/cri-pull.sh using the project's own
+ * @grpc/grpc-js (no network install), and the committed snapshot of an image.
+ * Starting fails under CI=true; elsewhere the caller skips with the reason.
+ */
+import { execFile } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, type TestContext } from 'node:test';
+import { isCI, peersDir, repoRoot } from './peers.js';
+
+export interface ContainerdPeer {
+  state: string;
+  keysDir: string;
+  nativeSnapshots: string;
+  raw: Record<string, string>;
+}
+
+function sh(script: string, args: string[], env: Record<string, string>, timeoutMs: number): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(script, args, { env: { ...process.env, ...env }, timeout: timeoutMs, maxBuffer: 8 << 20 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
+      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+    });
+  });
+}
+
+/** The wrapper containerd runs: exactly what the README tells users to install. */
+export function writeDecoderWrapper(dir: string): string {
+  const path = join(dir, 'imgseal-decoder');
+  writeFileSync(path, `#!/bin/sh\nexec ${process.execPath} ${join(repoRoot(), 'dist', 'src', 'cli', 'main.js')} decoder "$@"\n`);
+  chmodSync(path, 0o755);
+  return path;
+}
+
+export async function startContainerd(plainHttpRegistries: string[]): Promise<ContainerdPeer> {
+  // Short path: containerd's socket must stay under 100 bytes.
+  const state = mkdtempSync(join(tmpdir(), 'ctd-'));
+  const wrapperDir = mkdtempSync(join(tmpdir(), 'ctd-bin-'));
+  const decoder = writeDecoderWrapper(wrapperDir);
+  const dir = join(peersDir(), 'containerd');
+  const r = await sh(join(dir, 'start.sh'), [state], { CRI: '1', DECODER: decoder, CRI_PLAIN_HTTP_REGISTRIES: plainHttpRegistries.join(' ') }, 120_000);
+  if (r.code !== 0) {
+    await sh(join(dir, 'stop.sh'), [state, '--clean'], {}, 60_000);
+    throw new Error(`containerd start.sh failed: ${r.stderr.split('\n').slice(-15).join('\n')}`);
+  }
+  const raw = JSON.parse(readFileSync(join(state, 'peer.json'), 'utf8')) as Record<string, string>;
+  const need = (k: string): string => {
+    const v = raw[k];
+    if (!v) throw new Error(`containerd peer.json has no ${k}`);
+    return v;
+  };
+  return { state, keysDir: need('DECODER_KEYS_DIR'), nativeSnapshots: need('CONTAINERD_NATIVE_SNAPSHOTS'), raw };
+}
+
+export async function stopContainerd(peer: ContainerdPeer): Promise<void> {
+  await sh(join(peersDir(), 'containerd', 'stop.sh'), [peer.state, '--clean'], {}, 60_000);
+}
+
+export interface CriPullResult {
+  ok: boolean;
+  /** The gRPC error details on failure (containerd's message, with the decoder's stderr). */
+  error: string;
+}
+
+/** Pulls through CRI's ImageService/PullImage, as a kubelet does. */
+export async function criPull(peer: ContainerdPeer, ref: string): Promise<CriPullResult> {
+  const r = await sh(join(peersDir(), 'containerd', 'cri', 'cri-pull.sh'), [peer.state, ref], { CRI_NODE_MODULES_DIR: repoRoot() }, 180_000);
+  if (r.code === 0) return { ok: true, error: '' };
+  let error = r.stdout.trim() || r.stderr.trim();
+  try {
+    const o = JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as { error?: { details?: string } };
+    if (o.error?.details) error = o.error.details;
+  } catch {
+    // not JSON: keep the raw text
+  }
+  return { ok: false, error };
+}
+
+/** The folder of the image's committed rootfs snapshot, or undefined when it was not unpacked. */
+export async function snapshotPath(peer: ContainerdPeer, ref: string): Promise<string | undefined> {
+  const r = await sh(join(peersDir(), 'containerd', 'snapshot-path.sh'), [peer.state, ref], { CONTAINERD_NAMESPACE: 'k8s.io' }, 60_000);
+  return r.code === 0 ? r.stdout.trim() : undefined;
+}
+
+export interface Handle<P> {
+  get(t: TestContext): P | undefined;
+}
+
+export function useContainerd(registryHosts: () => string[]): Handle<ContainerdPeer> {
+  let peer: ContainerdPeer | undefined;
+  let reason: string | undefined;
+  before(async () => {
+    try {
+      peer = await startContainerd(registryHosts());
+    } catch (err) {
+      reason = `containerd peer did not start: ${(err as Error).message}`;
+      if (isCI()) throw new Error(`${reason} (CI=true: a missing peer is a failure, not a skip)`);
+    }
+  }, { timeout: 180_000 });
+  after(async () => {
+    if (peer) await stopContainerd(peer);
+  }, { timeout: 90_000 });
+  return {
+    get(t: TestContext): ContainerdPeer | undefined {
+      if (peer) return peer;
+      t.skip(reason ?? 'containerd peer not started');
+      return undefined;
+    },
+  };
+}
+
+export function cleanup(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
