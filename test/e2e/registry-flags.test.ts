@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { request } from 'undici';
-import { parseChallenges } from '../../src/transports/docker/challenge.js';
+import { parseChallenges } from '../../src/http/index.js';
 import { buildLayout } from '../testkit/image-builder.js';
 import { useRegistryPeer, type RegistryPeer } from '../testkit/peers.js';
 import { assertOneLineFailure, imgseal, imgsealOk, regFlags, workDir } from './helpers.js';

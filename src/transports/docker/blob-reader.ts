@@ -8,10 +8,8 @@
 import { Readable } from 'node:stream';
 import { ImgsealError } from '../../errors.js';
 import type { Descriptor } from '../../model/descriptor.js';
-import { discard } from './body.js';
+import { discard, isTransientNetworkError, networkError, backoffDelay } from '../../http/index.js';
 import type { RegistryClient } from './client.js';
-import { isTransientNetworkError, networkError } from './http-errors.js';
-import { backoffDelay } from './retry.js';
 
 const MAX_REDIRECTS = 5;
 const REDIRECTS = [301, 302, 303, 307, 308];

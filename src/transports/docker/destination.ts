@@ -10,7 +10,7 @@ import { ImgsealError } from '../../errors.js';
 import type { Descriptor } from '../../model/descriptor.js';
 import type { Digest } from '../../model/digest.js';
 import type { ImageDestination, ImageReference, ManifestBlob, PutBlobInfo, PutBlobResult } from '../types.js';
-import { discard, readText } from './body.js';
+import { discard, readText } from '../../http/index.js';
 import type { RegistryClient } from './client.js';
 import type { ParsedDockerReference } from './reference.js';
 import { DockerReference } from './index.js';

@@ -8,7 +8,7 @@ import { lockTempPrefixes, removeStaleLeftovers, withFileLock } from '../../util
 import type { RegistryCredentials, SystemContext } from '../context.js';
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { authFileToWrite, findAuthEntry, normalizeAuthKey, authTempPrefix, readAuthFile, writeAuthFile, type AuthFileContents } from './auth-file.js';
+import { authFileToWrite, findAuthEntry, normalizeAuthKey, authTempPrefix, readAuthFile, writeAuthFile, type AuthFileContents } from '../../http/index.js';
 import { RegistryClient } from './client.js';
 import { parseDockerName } from './reference.js';
 

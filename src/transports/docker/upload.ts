@@ -12,7 +12,7 @@ import { ImgsealError, isImgsealError } from '../../errors.js';
 import { createStreamHasher } from '../../util/parallel-hash.js';
 import { digestOf, type Digest, type DigestAlgorithm } from '../../model/digest.js';
 import type { PutBlobInfo, PutBlobResult } from '../types.js';
-import { discard, readLimited } from './body.js';
+import { discard, readLimited } from '../../http/index.js';
 import type { RegistryClient } from './client.js';
 
 /** Blobs up to this size with a known digest go in one buffered PUT (constant memory bound). */

@@ -5,9 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { isImgsealError } from '../../../src/errors.js';
 import { parseImageName } from '../../../src/transports/transports.js';
-import { authFilesToRead, authFileToWrite, normalizeAuthKey } from '../../../src/transports/docker/auth-file.js';
-import { parseChallenges } from '../../../src/transports/docker/challenge.js';
-import { resolveCredentials } from '../../../src/transports/docker/credentials.js';
+import { authFilesToRead, authFileToWrite, normalizeAuthKey, parseChallenges, resolveCredentials } from '../../../src/http/index.js';
 import { isolatedEnv } from './helpers.js';
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64');

@@ -10,8 +10,8 @@ import { rootCertificates } from 'node:tls';
 import { join } from 'node:path';
 import type { Dispatcher } from 'undici';
 import { agentClass } from './undici.js';
-import { ImgsealError } from '../../errors.js';
-import type { SystemContext } from '../context.js';
+import { ImgsealError } from '../errors.js';
+import type { HttpContext } from './context.js';
 
 export interface TlsMaterial {
   /** Extra CAs (PEM); the system CAs are added when building the agent. */
@@ -31,7 +31,7 @@ async function isDir(p: string): Promise<boolean> {
 }
 
 /** The certificate folder for `domain` (`host[:port]`), or undefined. */
-export async function certDirFor(domain: string, ctx: SystemContext): Promise<string | undefined> {
+export async function certDirFor(domain: string, ctx: HttpContext): Promise<string | undefined> {
   if (ctx.certDir) return ctx.certDir;
   const root = ctx.systemRoot ?? '/';
   for (const base of ['etc/containers/certs.d', 'etc/docker/certs.d']) {
@@ -83,4 +83,9 @@ export function buildAgent(m: TlsMaterial, verify: boolean): Dispatcher {
     keepAliveTimeout: 10_000,
     connections: 16,
   });
+}
+
+/** The dispatcher for `host` built from its certificate folder and ctx.tlsVerify. */
+export async function dispatcherFor(host: string, ctx: HttpContext): Promise<Dispatcher> {
+  return buildAgent(await loadTlsMaterial(await certDirFor(host, ctx)), ctx.tlsVerify !== false);
 }

@@ -4,7 +4,7 @@
  * the caches and the mocks: about 35 ms of every CLI run, a tenth of a small pull.
  * undici 7 ships no `exports` map, so its CommonJS modules can be required directly.
  * Should a later 7.x move them, the package entry is used instead (slower, same
- * behaviour); test/transports/docker/undici.test.ts fails if that fallback is taken.
+ * behaviour); test/http/undici.test.ts fails if that fallback is taken.
  */
 import { createRequire } from 'node:module';
 import type { Agent as UndiciAgent, Dispatcher } from 'undici';

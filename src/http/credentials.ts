@@ -5,10 +5,9 @@
  * `{"ServerURL","Username","Secret"}` on stdout). Secrets are never put in messages.
  */
 import { spawn } from 'node:child_process';
-import { ImgsealError } from '../../errors.js';
-import type { SystemContext } from '../context.js';
+import { ImgsealError } from '../errors.js';
+import type { HttpContext } from './context.js';
 import { authFilesToRead, candidateKeys, envOf, findAuthEntry, readAuthFile, type AuthEntry, type Env } from './auth-file.js';
-import { DOCKER_HUB_DOMAIN } from './reference.js';
 
 export type Credential =
   | { kind: 'basic'; username: string; password: string }
@@ -19,6 +18,9 @@ export type Credential =
 
 const HELPER_TIMEOUT_MS = 30_000;
 const HELPER_OUTPUT_MAX = 1 << 20;
+
+/** How users name Docker Hub; helpers know it by its legacy index URL. */
+const DOCKER_HUB_DOMAIN = 'docker.io';
 
 /** The server URL docker passes to helpers: Docker Hub's legacy index URL, else the host. */
 function helperServerUrl(domain: string): string {
@@ -76,7 +78,7 @@ export function credentialFromEntry(entry: AuthEntry, file: string, key: string)
 }
 
 /** Credentials for `domain/repository`, or undefined for anonymous access. */
-export async function resolveCredentials(domain: string, repository: string, ctx: SystemContext): Promise<Credential | undefined> {
+export async function resolveCredentials(domain: string, repository: string, ctx: HttpContext): Promise<Credential | undefined> {
   if (ctx.registryToken) return { kind: 'registry-token', token: ctx.registryToken };
   if (ctx.noCredentials) return undefined;
   if (ctx.credentials) return { kind: 'basic', ...ctx.credentials };

@@ -4,7 +4,7 @@
  * distribution spec); we show `code: message` of each, never the raw body or headers
  * (a body could echo an Authorization header back).
  */
-import { ImgsealError, type ErrorCode } from '../../errors.js';
+import { ImgsealError, type ErrorCode } from '../errors.js';
 
 interface RegistryErrorEntry {
   code?: string;

@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';
-import { agentClass, httpRequest, undiciLoadedFrom } from '../../../src/transports/docker/undici.js';
+import { agentClass, httpRequest, undiciLoadedFrom } from '../../src/http/undici.js';
 
 interface Seen {
   method: string | undefined;

@@ -7,10 +7,10 @@
  */
 import type { Dispatcher } from 'undici';
 import { httpRequest } from './undici.js';
-import { ImgsealError } from '../../errors.js';
+import { ImgsealError } from '../errors.js';
 import type { Challenge } from './challenge.js';
 import type { Credential } from './credentials.js';
-import { describeErrorBody, isTransientNetworkError, networkError } from './http-errors.js';
+import { describeErrorBody, isTransientNetworkError, networkError } from './errors.js';
 import { backoffDelay, isRetryableStatus, type RetryOptions } from './retry.js';
 import { readText } from './body.js';
 

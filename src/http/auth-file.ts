@@ -1,7 +1,7 @@
 /**
  * auth.json / ~/.docker/config.json: where they are, reading entries, and the atomic
  * 0600 rewrite used by login/logout. The search order is containers/image's
- * (pkg/docker/config): a file the user named (SystemContext.authFile or
+ * (pkg/docker/config): a file the user named (HttpContext.authFile or
  * REGISTRY_AUTH_FILE) is the only one read; otherwise $XDG_RUNTIME_DIR/containers/auth.json,
  * $XDG_CONFIG_HOME (~/.config)/containers/auth.json, then $DOCKER_CONFIG/config.json
  * (~/.docker/config.json).
@@ -9,9 +9,9 @@
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { ImgsealError } from '../../errors.js';
-import { ownedName } from '../../util/lock/index.js';
-import type { SystemContext } from '../context.js';
+import { ImgsealError } from '../errors.js';
+import { ownedName } from '../util/lock/index.js';
+import type { HttpContext } from './context.js';
 
 export type Env = Record<string, string | undefined>;
 
@@ -29,7 +29,7 @@ export interface AuthFileContents {
   [other: string]: unknown;
 }
 
-export function envOf(ctx: SystemContext): Env {
+export function envOf(ctx: HttpContext): Env {
   return ctx.env ?? process.env;
 }
 
@@ -38,7 +38,7 @@ function home(env: Env): string {
 }
 
 /** Files to read credentials from, in order. */
-export function authFilesToRead(ctx: SystemContext): string[] {
+export function authFilesToRead(ctx: HttpContext): string[] {
   const env = envOf(ctx);
   const named = ctx.authFile || env.REGISTRY_AUTH_FILE;
   if (named) return [named];
@@ -50,7 +50,7 @@ export function authFilesToRead(ctx: SystemContext): string[] {
 }
 
 /** The file login/logout write: the named one, else the first auth.json location. */
-export function authFileToWrite(ctx: SystemContext): string {
+export function authFileToWrite(ctx: HttpContext): string {
   const env = envOf(ctx);
   const named = ctx.authFile || env.REGISTRY_AUTH_FILE;
   if (named) return named;

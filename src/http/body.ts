@@ -1,5 +1,5 @@
 /** Bounded reading of response bodies (a hostile or broken server cannot make us buffer without end). */
-import { ImgsealError } from '../../errors.js';
+import { ImgsealError } from '../errors.js';
 import type { Readable } from 'node:stream';
 
 /** Reads at most `limit` bytes; more is an error (`what` names it) unless `truncate`. */

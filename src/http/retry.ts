@@ -1,10 +1,11 @@
 /**
- * Retry policy for registry requests: exponential backoff on 5xx, 429 (honouring
+ * Retry policy for HTTP requests: exponential backoff on 5xx, 429 (honouring
  * Retry-After, capped) and transient socket errors, as containers/image's
- * `--retry-times`. The delay source is injected so tests run with millisecond delays.
+ * `--retry-times`. The sleep and the clock are injected so tests run with millisecond
+ * delays and a fixed time.
  */
 import { setTimeout as sleepTimer } from 'node:timers/promises';
-import { ImgsealError } from '../../errors.js';
+import { ImgsealError } from '../errors.js';
 
 export interface RetryOptions {
   /** How many times a failed request is retried (0 = no retry). */
@@ -14,6 +15,8 @@ export interface RetryOptions {
   /** Upper bound for one delay, including a server's Retry-After. */
   maxDelayMs: number;
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** The clock, for Retry-After given as a date. */
+  now: () => number;
 }
 
 export const DEFAULT_RETRY_TIMES = 3;
@@ -27,13 +30,14 @@ export function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
   );
 }
 
-export function retryOptions(o: { retryTimes?: number; retryDelayMs?: number; sleep?: RetryOptions['sleep'] }): RetryOptions {
+export function retryOptions(o: { retryTimes?: number; retryDelayMs?: number; sleep?: RetryOptions['sleep']; now?: () => number }): RetryOptions {
   const base = o.retryDelayMs ?? 1000;
   return {
     retryTimes: Math.max(0, Math.min(o.retryTimes ?? DEFAULT_RETRY_TIMES, 100)),
     baseDelayMs: base,
     maxDelayMs: Math.max(base * 32, base),
     sleep: o.sleep ?? defaultSleep,
+    now: o.now ?? Date.now,
   };
 }
 
@@ -50,7 +54,7 @@ export function backoffDelay(opts: RetryOptions, attempt: number, retryAfter?: s
     if (Number.isFinite(secs) && secs >= 0) ms = secs * 1000;
     else {
       const when = Date.parse(ra);
-      if (Number.isFinite(when)) ms = Math.max(0, when - Date.now());
+      if (Number.isFinite(when)) ms = Math.max(0, when - opts.now());
     }
   }
   return Math.min(ms, opts.maxDelayMs);

@@ -1,0 +1,180 @@
+/**
+ * An authorised HTTP client for one server: the Authorization header per request
+ * (Basic or a bearer token for the request's scopes), one fresh try after a 401 (a
+ * stale token, or a server that wants more scope), retries with backoff on transient
+ * failures and 429/5xx, and one clear ImgsealError line for anything else. What the
+ * base URL is and how it is found (e.g. the registry's `/v2/` ping) is the caller's.
+ */
+import type { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import { ImgsealError } from '../errors.js';
+import { Authorizer } from './authorizer.js';
+import { discard, readLimited, readText } from './body.js';
+import { parseChallenges } from './challenge.js';
+import type { HttpContext } from './context.js';
+import { resolveCredentials, type Credential } from './credentials.js';
+import { describeErrorBody, httpError, isTransientNetworkError, networkError } from './errors.js';
+import { backoffDelay, isRetryableStatus, retryOptions, type RetryOptions } from './retry.js';
+import { dispatcherFor } from './tls.js';
+import { httpRequest } from './undici.js';
+
+export const USER_AGENT = 'imgseal/0.1';
+
+export interface RequestSpec {
+  method: 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
+  /** A path under the base URL (`/v2/…`) or an absolute URL (upload Location, redirect). */
+  path: string;
+  headers?: Record<string, string>;
+  /** A Buffer can be re-sent on retry; a stream cannot (no retry then). */
+  body?: Buffer | Readable;
+  /** What we were doing, for error messages: `reading manifest latest in host/repo`. */
+  what: string;
+  /** Statuses returned to the caller; any other status becomes an error. */
+  expect: number[];
+  /** Send no Authorization (a redirect to another host, e.g. blob storage). */
+  noAuth?: boolean;
+  /** Token scopes instead of the client's own (login checks with none). */
+  scopes?: string[];
+  signal?: AbortSignal;
+}
+
+export interface HttpClientOptions {
+  /** `host[:port]` as users name the server, for messages and credential lookup. */
+  host: string;
+  /** The repository-like path credentials are looked up for (auth.json keys `host/ns/repo`). */
+  credentialPath?: string;
+  /** Token scopes requests need unless a request names its own. */
+  scopes: string[];
+  ctx: HttpContext;
+}
+
+export class HttpClient {
+  readonly host: string;
+  readonly retry: RetryOptions;
+  readonly auth: Authorizer;
+  private readonly scopes: string[];
+
+  private constructor(
+    o: HttpClientOptions,
+    readonly dispatcher: Dispatcher,
+    private readonly ownsDispatcher: boolean,
+    credential: Credential | undefined,
+  ) {
+    this.host = o.host;
+    this.scopes = [...o.scopes];
+    this.retry = retryOptions(o.ctx);
+    this.auth = new Authorizer({ host: o.host, credential, dispatcher, retry: this.retry, now: o.ctx.now });
+  }
+
+  /** Builds the dispatcher (TLS from certs.d unless one is handed in) and finds the credentials. */
+  static async open(o: HttpClientOptions): Promise<HttpClient> {
+    const { ctx } = o;
+    let dispatcher = ctx.dispatcher as Dispatcher | undefined;
+    const owns = dispatcher === undefined;
+    dispatcher ??= await dispatcherFor(o.host, ctx);
+    let credential: Credential | undefined;
+    try {
+      credential = await resolveCredentials(o.host, o.credentialPath ?? '', ctx);
+    } catch (err) {
+      if (owns) await dispatcher.close().catch(() => undefined);
+      throw err;
+    }
+    return new HttpClient(o, dispatcher, owns, credential);
+  }
+
+  /** Adds a scope (e.g. `repository:other:pull` for a cross-repository mount). */
+  addScope(scope: string): void {
+    if (!this.scopes.includes(scope)) this.scopes.push(scope);
+  }
+
+  /** Sends a request to `base` (or the absolute URL in spec.path) with auth and retries. */
+  async send(spec: RequestSpec, base: string): Promise<Dispatcher.ResponseData> {
+    const url = /^https?:\/\//.test(spec.path) ? spec.path : `${base}${spec.path}`;
+    const replayable = !(spec.body !== undefined && !Buffer.isBuffer(spec.body));
+    let authRetried = false;
+    // Bounded: each `continue` either increments `attempt` (≤ retryTimes) or sets authRetried once.
+    for (let attempt = 0; ; ) {
+      const headers: Record<string, string> = { 'user-agent': USER_AGENT, ...spec.headers };
+      const sameHost = new URL(url).host === new URL(base).host;
+      if (!spec.noAuth && sameHost) {
+        const h = await this.auth.header(spec.scopes ?? this.scopes, spec.signal);
+        if (h) headers.authorization = h;
+      }
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await httpRequest(this.dispatcher, url, { method: spec.method, headers, body: spec.body, signal: spec.signal });
+      } catch (err) {
+        if (replayable && attempt < this.retry.retryTimes && isTransientNetworkError(err)) {
+          attempt++;
+          await this.retry.sleep(backoffDelay(this.retry, attempt), spec.signal);
+          continue;
+        }
+        throw networkError(spec.what, new URL(url).host, err);
+      }
+      const status = res.statusCode;
+      if (status === 401 && !spec.noAuth && sameHost && replayable && !authRetried) {
+        // A stale token, or a server that wants more scope than we asked: one fresh try.
+        const fresh = parseChallenges(res.headers['www-authenticate']);
+        const extra = fresh.find((c) => c.scheme === 'bearer')?.params.scope;
+        await discard(res.body);
+        if (this.auth.setChallenge(fresh) && (this.auth.scheme === 'bearer' || this.auth.hasCredential)) {
+          this.auth.invalidate(spec.scopes ?? this.scopes);
+          for (const s of extra?.split(' ') ?? []) if (s.startsWith('repository:')) this.addScope(s);
+          authRetried = true;
+          continue;
+        }
+        throw this.unauthorized(spec.what, status, '');
+      }
+      if (isRetryableStatus(status) && replayable && attempt < this.retry.retryTimes && !spec.expect.includes(status)) {
+        await discard(res.body);
+        attempt++;
+        await this.retry.sleep(backoffDelay(this.retry, attempt, res.headers['retry-after']), spec.signal);
+        continue;
+      }
+      if (status === 401) this.auth.invalidate(spec.scopes ?? this.scopes); // never reuse a token the server refused
+      if (spec.expect.includes(status)) return res;
+      const text = spec.method === 'HEAD' ? '' : await readText(res.body);
+      if (spec.method === 'HEAD') await discard(res.body);
+      if (status === 401) throw this.unauthorized(spec.what, status, text);
+      throw httpError(spec.what, status, text);
+    }
+  }
+
+  private unauthorized(what: string, status: number, body: string): ImgsealError {
+    const kind = this.auth.credentialKind;
+    const hint =
+      kind === 'registry-token'
+        ? `(the registry token was refused by ${this.host})`
+        : kind
+          ? `(check the username and password for ${this.host})`
+          : `(no credentials for ${this.host}; use --creds or imgseal login)`;
+    const detail = body ? describeErrorBody(status, body) : 'unauthorized: authentication required';
+    return new ImgsealError('UNAUTHORIZED', `${what}: ${detail} ${hint}`);
+  }
+
+  /**
+   * A request whose whole (bounded) body is wanted, e.g. a manifest: a connection that
+   * breaks while the body is read is retried like one that breaks before the answer.
+   * `connectHost` names the server in network errors.
+   */
+  async fetchBytes(spec: RequestSpec, base: string, limit: number, connectHost = new URL(base).host): Promise<{ res: Dispatcher.ResponseData; bytes: Buffer }> {
+    // Bounded: every `continue` uses one of retryTimes attempts.
+    for (let attempt = 0; ; attempt++) {
+      const res = await this.send(spec, base);
+      try {
+        return { res, bytes: await readLimited(res.body, limit, spec.what) };
+      } catch (err) {
+        if (err instanceof ImgsealError) throw err;
+        if (isTransientNetworkError(err) && attempt < this.retry.retryTimes) {
+          await this.retry.sleep(backoffDelay(this.retry, attempt + 1), spec.signal);
+          continue;
+        }
+        throw networkError(spec.what, connectHost, err);
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsDispatcher) await this.dispatcher.close().catch(() => undefined);
+  }
+}
