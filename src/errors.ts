@@ -62,6 +62,15 @@ export type NodeErrorCode =
   | 'KEY_SYNC' // a Secret or key directory the key-sync agent cannot use
   | 'KMS_ERROR'; // the KMS refused or failed a wrap/unwrap
 
+/** Codes of signing and signature policy (policy.json, registries.d, simple signing, sigstore). */
+export type SignatureErrorCode =
+  | 'POLICY_REJECTED' // the source image does not satisfy the policy: `Source image rejected: …`
+  | 'POLICY_INVALID' // policy.json that does not parse strictly (names the field and the file)
+  | 'REGISTRIES_D_INVALID' // a registries.d YAML file that does not parse strictly
+  | 'SIGNATURE_INVALID' // a signature that does not verify (standalone-verify)
+  | 'SIGNING_FAILED' // a signature could not be made (key, passphrase, gpg)
+  | 'SIGNATURES_NOT_SUPPORTED'; // signatures would be lost or invalidated (use --remove-signatures)
+
 export type GeneralErrorCode =
   | 'INVALID_ARGUMENT' // a flag value or option that makes no sense
   | 'IO_ERROR'
@@ -71,7 +80,7 @@ export type GeneralErrorCode =
   | 'TIMEOUT' // a remote peer did not answer in time
   | 'INTERNAL';
 
-export type ErrorCode = ImageErrorCode | CryptoErrorCode | RegistryErrorCode | TrustErrorCode | NodeErrorCode | GeneralErrorCode;
+export type ErrorCode = ImageErrorCode | CryptoErrorCode | RegistryErrorCode | TrustErrorCode | NodeErrorCode | SignatureErrorCode | GeneralErrorCode;
 
 export class ImgsealError extends Error {
   override readonly name = 'ImgsealError';

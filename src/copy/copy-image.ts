@@ -1,8 +1,10 @@
 /**
  * copyImage: the one pipeline. Whatever the transports, an image is read from a
  * source, its blobs pass through the steps the options ask for (verify, decrypt,
- * encrypt, progress), and the destination receives blobs, then manifests, then a
- * commit. Any failure before commit leaves the destination as it was.
+ * encrypt, progress), and the destination receives blobs, then manifests, then
+ * signatures, then a commit. The source policy judges every image read before the
+ * destination is even opened, so a rejected image touches nothing there. Any failure
+ * before commit leaves the destination as it was.
  */
 import { ImgsealError } from '../errors.js';
 import { abortedError, followSignal, throwIfAborted } from '../util/abort.js';
@@ -11,10 +13,12 @@ import { sha256Digest, verifyDigest } from '../model/digest.js';
 import { parseManifest, serializeManifest, type ImageIndex } from '../model/manifest.js';
 import { MediaType } from '../model/media-types.js';
 import { formatPlatform, hostPlatform, platformMatches, type Platform } from '../model/platform.js';
+import type { Digest } from '../model/digest.js';
 import type { ImageReference, ManifestBlob } from '../transports/types.js';
 import { copyInstance, settleAll, type CopyContext, type InstanceResult } from './copy-instance.js';
 import { concurrencyLimit } from './limit.js';
 import type { CopyOptions, CopyResult } from './options.js';
+import { SignatureLedger } from './signatures.js';
 
 export async function copyImage(source: ImageReference, destination: ImageReference, options: CopyOptions = {}): Promise<CopyResult> {
   validateOptions(options);
@@ -34,10 +38,30 @@ async function copyWithSignal(source: ImageReference, destination: ImageReferenc
     // Every byte the copy uses is verified, the manifests included (a source only reads).
     verifyDigest(top.bytes, top.digest, `manifest of ${source.toString()}`);
     const parsed = parseManifest(top.bytes, top.mediaType);
+    const signatures = new SignatureLedger(src, opts);
+    // The images this copy reads, judged by the policy before the destination is opened.
+    const selection = parsed.kind === 'index' ? chooseInstances(parsed.index, opts) : undefined;
+    const children = new Map<Digest, ManifestBlob>();
+    if (selection) {
+      for (const d of selection.keep) {
+        const child = await src.getManifest(d.digest);
+        verifyDigest(child.bytes, d.digest, `manifest ${d.digest}`);
+        children.set(d.digest, { ...child, mediaType: d.mediaType });
+      }
+    }
+    const judged = selection ? [...children.values()] : [top];
+    if (opts.policy) {
+      for (const manifest of judged) {
+        await opts.policy.requireAccepted({ reference: source, manifest, untrustedSignatures: await signatures.sourceSignatures(manifest.digest) }, opts.signal ? { signal: opts.signal } : {});
+      }
+    }
+    throwIfAborted(opts.signal);
     const dest = await destination.newImageDestination(opts.destinationContext ?? {});
     dest.acceptBlobsFrom?.(source);
     let result: CopyResult;
     try {
+      const singleFromIndex = selection !== undefined && !opts.allPlatforms && selection.keep.length === 1;
+      await signatures.checkDestination(dest, singleFromIndex ? judged.map((m) => m.digest) : [top.digest, ...(selection ? judged.map((m) => m.digest) : [])]);
       const ctx: CopyContext = {
         src,
         dest,
@@ -48,13 +72,16 @@ async function copyWithSignal(source: ImageReference, destination: ImageReferenc
         smallLimit: concurrencyLimit(Math.max(16, opts.jobs ?? 0)),
         blobCache: new Map(),
         layersOut: [],
+        signatures,
       };
       let written: ManifestBlob;
       if (parsed.kind === 'manifest') {
         written = (await copyInstance(ctx, top, { process: true, topLevel: true })).blob;
       } else {
-        written = await copyIndex(ctx, top, parsed.index);
+        written = await copyIndex(ctx, top, parsed.index, selection as Selection, children);
       }
+      throwIfAborted(opts.signal);
+      await signatures.store(dest, opts.sign?.identity ?? destination.dockerReference);
       throwIfAborted(opts.signal); // the last moment a stop leaves the destination as it was
       await dest.commit();
       ctx.layersOut.sort((a, b) => (a.platform ?? '').localeCompare(b.platform ?? '') || a.index - b.index);
@@ -81,7 +108,12 @@ function validateOptions(opts: CopyOptions): void {
 }
 
 /** Which images of an index are copied, and which of those the crypto options apply to. */
-function chooseInstances(index: ImageIndex, opts: CopyOptions): { keep: Descriptor[]; process: Set<Descriptor> } {
+interface Selection {
+  keep: Descriptor[];
+  process: Set<Descriptor>;
+}
+
+function chooseInstances(index: ImageIndex, opts: CopyOptions): Selection {
   const wanted: Platform[] = opts.platforms?.length ? opts.platforms : [opts.sourceContext?.platform ?? hostPlatform()];
   const matching = index.manifests.filter((m) => wanted.some((p) => platformMatches(p, m.platform)));
   if (opts.allPlatforms) {
@@ -96,28 +128,36 @@ function chooseInstances(index: ImageIndex, opts: CopyOptions): { keep: Descript
   return { keep: [...new Set(keep)], process: new Set(keep) };
 }
 
-async function copyIndex(ctx: CopyContext, top: ManifestBlob, index: ImageIndex): Promise<ManifestBlob> {
-  const { keep, process } = chooseInstances(index, ctx.opts);
+/** A chosen child manifest, already read and verified before the destination was opened. */
+function childOf(children: Map<Digest, ManifestBlob>, d: Descriptor): ManifestBlob {
+  const child = children.get(d.digest);
+  if (!child) throw new ImgsealError('INTERNAL', `manifest ${d.digest} was not read before the copy`);
+  return child;
+}
+
+async function copyIndex(ctx: CopyContext, top: ManifestBlob, index: ImageIndex, selection: Selection, children: Map<Digest, ManifestBlob>): Promise<ManifestBlob> {
+  const { keep, process } = selection;
   // A single image chosen without --all becomes a plain image at the destination, as with skopeo.
   if (!ctx.opts.allPlatforms && keep.length === 1) {
     const d = keep[0] as Descriptor;
-    const child = await ctx.src.getManifest(d.digest);
-    return (await copyInstance(ctx, { ...child, mediaType: d.mediaType }, { process: true, platform: d.platform, topLevel: true })).blob;
+    return (await copyInstance(ctx, childOf(children, d), { process: true, platform: d.platform, topLevel: true })).blob;
   }
   // Every image settles before a failure is reported, so nothing is still writing
   // when the destination discards what it staged.
   const results = (await settleAll(
     keep.map(async (d) => {
-      const child = await ctx.src.getManifest(d.digest);
-      const r = await copyInstance(ctx, { ...child, mediaType: d.mediaType }, { process: process.has(d), platform: d.platform, topLevel: false });
+      const r = await copyInstance(ctx, childOf(children, d), { process: process.has(d), platform: d.platform, topLevel: false });
       return { d, r };
     }),
   )) as { d: Descriptor; r: InstanceResult }[];
   const changed = keep.length !== index.manifests.length || results.some(({ r }) => r.changed);
   if (!changed) {
     await ctx.dest.putManifest(top, { topLevel: true });
+    ctx.signatures.wrote(top, top.digest);
     return top;
   }
+  const why = keep.length !== index.manifests.length ? 'copying only some images of the index' : ctx.opts.encrypt ? 'encrypting' : 'decrypting';
+  await ctx.signatures.checkUnchanged(top.digest, why, ctx.dest.reference);
   const anyOci = results.some(({ r }) => r.changed && r.blob.mediaType === MediaType.ociManifest);
   const out: ImageIndex = { ...index, manifests: results.map(({ d, r }) => canonicalDescriptor({ ...d, mediaType: r.blob.mediaType, digest: r.blob.digest, size: r.blob.bytes.length })) };
   // A Docker manifest list cannot point at OCI manifests: it becomes an OCI index.
@@ -125,5 +165,6 @@ async function copyIndex(ctx: CopyContext, top: ManifestBlob, index: ImageIndex)
   const bytes = serializeManifest(out);
   const blob: ManifestBlob = { bytes, mediaType: out.mediaType ?? top.mediaType, digest: sha256Digest(bytes) };
   await ctx.dest.putManifest(blob, { topLevel: true });
+  ctx.signatures.wrote(blob, top.digest);
   return blob;
 }

@@ -22,6 +22,7 @@ import { encryptionStep, type EncryptionStep } from './steps/encrypt.js';
 import { decryptionSteps, unwrapLayerKey, type UnwrappedLayer } from './steps/decrypt.js';
 import { loadZstd } from './steps/verify-plaintext.js';
 import { withoutEncryptionAnnotations as removeEncryptionAnnotations } from '../crypto/annotations.js';
+import type { SignatureLedger } from './signatures.js';
 
 /** Up to this size a blob costs round trips rather than bandwidth. */
 export const SMALL_BLOB = 1 << 20;
@@ -37,6 +38,7 @@ export interface CopyContext {
   /** Layers shared by several images of an index are processed once (same ciphertext everywhere). */
   blobCache: Map<string, Promise<Descriptor>>;
   layersOut: CopiedLayer[];
+  signatures: SignatureLedger;
 }
 
 export interface InstanceResult {
@@ -59,6 +61,7 @@ export async function copyInstance(
   const actions = planLayers({ layers: manifest.layers, process: opts.process, encrypt, decrypt: !!decrypt, warn, what });
   const encrypting = actions.includes('encrypt');
   const decrypting = actions.includes('decrypt');
+  if (encrypting || decrypting) await ctx.signatures.checkUnchanged(source.digest, encrypting ? 'encrypting' : 'decrypting', ctx.dest.reference);
 
   if (encrypting && ctx.dest.supportedManifestMediaTypes && !ctx.dest.supportedManifestMediaTypes.includes(MediaType.ociManifest)) {
     throw new ImgsealError('DESTINATION_UNSUPPORTED', `encryption required by the options, but ${ctx.dest.reference.toString()} does not support encryption (it cannot store OCI manifests)`);
@@ -112,6 +115,7 @@ export async function copyInstance(
   const changed = encrypting || decrypting;
   if (!changed) {
     await ctx.dest.putManifest(source, { topLevel: opts.topLevel });
+    ctx.signatures.wrote(source, source.digest);
     return { blob: source, changed: false };
   }
   const out: ImageManifest = encrypting ? toOciManifest(manifest) : { ...manifest };
@@ -119,6 +123,7 @@ export async function copyInstance(
   const bytes = serializeManifest(out);
   const blob: ManifestBlob = { bytes, mediaType: out.mediaType ?? source.mediaType, digest: sha256Digest(bytes) };
   await ctx.dest.putManifest(blob, { topLevel: opts.topLevel });
+  ctx.signatures.wrote(blob, source.digest);
   return { blob, changed: true };
 }
 

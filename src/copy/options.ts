@@ -2,6 +2,7 @@ import type { DecryptionKey, Recipient } from '../crypto/wrap/types.js';
 import type { Digest } from '../model/digest.js';
 import type { Platform } from '../model/platform.js';
 import type { SystemContext } from '../transports/context.js';
+import type { ImageReference, ManifestBlob, UntrustedSignature } from '../transports/types.js';
 import type { ProgressSink } from './progress.js';
 
 export interface EncryptOptions {
@@ -19,7 +20,48 @@ export interface DecryptOptions {
   keys: DecryptionKey[];
 }
 
+/** One single-platform image of the source, as the policy judges it. */
+export interface UntrustedSourceImage {
+  /** The reference the user named (its identity is what signatures are matched against). */
+  reference: ImageReference;
+  /** The verified manifest bytes of this image (an instance's, for an index). */
+  manifest: ManifestBlob;
+  /** What the source stores for `manifest.digest`, not yet verified. */
+  untrustedSignatures: UntrustedSignature[];
+}
+
+/**
+ * The source policy (policy.json): asked once per image the copy reads, after the
+ * manifest was read and verified and before the destination is opened. Rejects with
+ * POLICY_REJECTED (`Source image rejected: …`).
+ */
+export interface SourcePolicy {
+  requireAccepted(image: UntrustedSourceImage, opts?: { signal?: AbortSignal }): Promise<void>;
+}
+
+/** Makes a signature of a manifest as written at the destination. */
+export interface ManifestSigner {
+  /** For messages: `simple signing with key BC83…403D`. */
+  readonly description: string;
+  sign(manifest: ManifestBlob, dockerReference: string): Promise<UntrustedSignature>;
+}
+
+export interface SigningOptions {
+  signers: ManifestSigner[];
+  /**
+   * The identity written into signatures (`--sign-identity`); default: the destination's
+   * docker reference (a destination without one needs this).
+   */
+  identity?: string;
+}
+
 export interface CopyOptions {
+  /** The source policy; absent: the library evaluates none (the CLI always passes one). */
+  policy?: SourcePolicy;
+  /** Do not copy the source's signatures (skopeo --remove-signatures). */
+  removeSignatures?: boolean;
+  /** Sign what is written (skopeo --sign-by). */
+  sign?: SigningOptions;
   encrypt?: EncryptOptions;
   decrypt?: DecryptOptions;
   /**

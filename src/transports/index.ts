@@ -1,4 +1,4 @@
-export type { Transport, ImageReference, ImageSource, ImageDestination, ManifestBlob, PutBlobInfo, PutBlobResult } from './types.js';
+export type { Transport, ImageReference, ImageSource, ImageDestination, ManifestBlob, PutBlobInfo, PutBlobResult, UntrustedSignature } from './types.js';
 export type { SystemContext, RegistryCredentials } from './context.js';
 export { parseImageName, getTransport, transportNames, registerTransport } from './transports.js';
 export { ociTransport, OciLayoutReference } from './oci/index.js';

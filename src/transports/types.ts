@@ -20,6 +20,11 @@ export interface ImageReference {
   readonly transport: Transport;
   /** The full user-facing name, `transport:rest`, for messages. */
   toString(): string;
+  /**
+   * The fully expanded docker reference this image is known by (`host/repo:tag` or
+   * `host/repo@digest`), for transports with a docker identity; what signatures name.
+   */
+  readonly dockerReference?: string;
   newImageSource(ctx: SystemContext): Promise<ImageSource>;
   newImageDestination(ctx: SystemContext): Promise<ImageDestination>;
 }
@@ -30,6 +35,17 @@ export interface ManifestBlob {
   mediaType: string;
   digest: Digest;
 }
+
+/**
+ * A signature as stored next to an image, not yet verified: nothing in it may be
+ * trusted (or even parsed as more than its container format) before the policy's
+ * verification accepted it.
+ */
+export type UntrustedSignature =
+  /** A simple-signing blob: an OpenPGP signed message holding the JSON payload. */
+  | { kind: 'simple-signing'; untrustedBlob: Buffer }
+  /** A sigstore (cosign-format) signature: payload bytes plus the layer's annotations. */
+  | { kind: 'sigstore'; mimeType: string; untrustedPayload: Buffer; untrustedAnnotations: Record<string, string> };
 
 /**
  * Reads one image (or index). The source does not verify digests of what it returns:
@@ -51,6 +67,12 @@ export interface ImageSource {
    * between, each such blob is a read and a write. Checking the digest is the caller's job.
    */
   getBlobBytes?(desc: Descriptor, opts?: { signal?: AbortSignal }): Promise<Buffer>;
+  /**
+   * Optional: the signatures stored for the manifest with this digest (the top level's
+   * or an instance's), in storage order. A transport without signature storage leaves
+   * it out; the shared default (capabilities.ts) then answers "none".
+   */
+  getSignatures?(manifestDigest: Digest, opts?: { signal?: AbortSignal }): Promise<UntrustedSignature[]>;
   close(): Promise<void>;
 }
 
@@ -70,6 +92,7 @@ export interface PutBlobResult {
  * Writes one image. Call order (part of the contract):
  *   tryReuseBlob / putBlob for every blob (any order, possibly concurrently)
  *   → putManifest for child manifests, then for the top-level manifest or index
+ *   → putSignatures (per manifest digest, when the destination stores signatures)
  *   → commit → close.
  * Nothing becomes visible under the reference before commit; close without commit
  * discards everything staged, so a failed copy leaves the destination as it was.
@@ -106,6 +129,13 @@ export interface ImageDestination {
    * the last manifest written); child manifests of an index are written first.
    */
   putManifest(blob: ManifestBlob, opts: { topLevel: boolean }): Promise<void>;
+  /**
+   * Optional: stores the complete list of signatures for a manifest written before.
+   * A destination that cannot store signatures leaves it out; the pipeline asks
+   * canStoreSignatures() (capabilities.ts) before copying or making any. Like every
+   * other write, nothing is visible before commit where the store allows it.
+   */
+  putSignatures?(manifestDigest: Digest, signatures: UntrustedSignature[], opts?: { signal?: AbortSignal }): Promise<void>;
   /** Makes the image visible under the reference (index.json, archive file, tag). */
   commit(): Promise<void>;
   close(): Promise<void>;

@@ -17,8 +17,10 @@ import { ImgsealError } from '../../errors.js';
 import type { Descriptor } from '../../model/descriptor.js';
 import { BlobStager } from '../common/blob-stager.js';
 import { lockTempPrefixes, ownedName, removeStaleLeftovers, withFileLock } from '../../util/lock/index.js';
-import type { ImageDestination, ImageReference, ManifestBlob, PutBlobInfo, PutBlobResult } from '../types.js';
-import { DIR_VERSION, dirBlobPath, dirManifestPath, VERSION_FILE } from './layout.js';
+import type { Digest } from '../../model/digest.js';
+import { serializeStoredSignature } from '../../signature/storage-format.js';
+import type { ImageDestination, ImageReference, ManifestBlob, PutBlobInfo, PutBlobResult, UntrustedSignature } from '../types.js';
+import { DIR_VERSION, dirBlobPath, dirManifestPath, dirSignaturePath, VERSION_FILE } from './layout.js';
 
 type Existing = 'none' | 'empty' | 'image';
 
@@ -26,6 +28,7 @@ export class DirImageDestination implements ImageDestination {
   readonly maxParallelBlobs = 8;
   private readonly blobs: BlobStager;
   private committed = false;
+  private topDigest: Digest | undefined;
 
   private constructor(
     readonly reference: ImageReference,
@@ -59,6 +62,15 @@ export class DirImageDestination implements ImageDestination {
 
   async putManifest(blob: ManifestBlob, opts: { topLevel: boolean }): Promise<void> {
     await writeFile(dirManifestPath(this.staging, opts.topLevel ? undefined : blob.digest), blob.bytes);
+    if (opts.topLevel) this.topDigest = blob.digest;
+  }
+
+  /** Into the staged folder, so they appear with the image at commit. */
+  async putSignatures(manifestDigest: Digest, signatures: UntrustedSignature[]): Promise<void> {
+    const instance = manifestDigest === this.topDigest ? undefined : manifestDigest;
+    for (const [i, sig] of signatures.entries()) {
+      await writeFile(dirSignaturePath(this.staging, i + 1, instance), serializeStoredSignature(sig), { flag: 'wx' });
+    }
   }
 
   async commit(): Promise<void> {

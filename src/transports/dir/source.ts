@@ -6,11 +6,14 @@ import { ImgsealError } from '../../errors.js';
 import type { Descriptor } from '../../model/descriptor.js';
 import { digestOf, sha256Digest, type Digest } from '../../model/digest.js';
 import { detectManifestMediaType } from '../../model/manifest.js';
-import type { ImageReference, ImageSource, ManifestBlob } from '../types.js';
-import { dirBlobPath, dirManifestPath } from './layout.js';
+import type { ImageReference, ImageSource, ManifestBlob, UntrustedSignature } from '../types.js';
+import { parseStoredSignature } from '../../signature/storage-format.js';
+import { dirBlobPath, dirManifestPath, dirSignaturePath } from './layout.js';
 
 /** containers/image refuses manifests above 4 MiB; so do we (they are read into memory). */
 const MAX_MANIFEST_BYTES = 4 << 20;
+/** containers/image's iolimits.MaxSignatureBodySize. */
+const MAX_SIGNATURE_BYTES = 4 << 20;
 
 export class DirImageSource implements ImageSource {
   private constructor(
@@ -59,6 +62,27 @@ export class DirImageSource implements ImageSource {
       return await readFile(dirBlobPath(this.dir, desc.digest));
     } catch (err) {
       throw this.missing(desc.digest, err);
+    }
+  }
+
+  /** signature-1, -2, … until the first missing one (instance images: HEX.signature-N), as skopeo. */
+  async getSignatures(manifestDigest: Digest): Promise<UntrustedSignature[]> {
+    const top = await this.getManifest();
+    const instance = top.digest === manifestDigest ? undefined : manifestDigest;
+    const out: UntrustedSignature[] = [];
+    for (let n = 1; ; n++) {
+      const path = dirSignaturePath(this.dir, n, instance);
+      let blob: Buffer;
+      try {
+        const st = await stat(path);
+        if (st.size > MAX_SIGNATURE_BYTES) throw new ImgsealError('SIGNATURE_INVALID', `${path} is ${st.size} bytes, more than the ${MAX_SIGNATURE_BYTES} allowed`);
+        blob = await readFile(path);
+      } catch (err) {
+        if (err instanceof ImgsealError) throw err;
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return out;
+        throw new ImgsealError('IO_ERROR', `reading signature ${path}: ${(err as Error).message}`, { cause: err });
+      }
+      out.push(parseStoredSignature(blob, path));
     }
   }
 

@@ -1,9 +1,10 @@
 /**
  * ImageDestination over the distribution API. Blobs are committed one by one
- * (upload.ts never commits a broken stream); manifests go by digest for children and
- * by tag (or digest) for the top level, last, so the registry never shows the name
- * before everything it refers to exists (distribution also refuses a manifest whose
- * blobs are missing). commit() has nothing left to do.
+ * (upload.ts never commits a broken stream); every manifest is pushed by digest, and
+ * the tag is set in commit(), after the signatures are stored, so the name never
+ * points at an image before everything it refers to (blobs, manifests, signatures)
+ * exists. An untagged manifest by digest is invisible to anyone who does not know the
+ * digest; distribution also refuses a manifest whose blobs are missing.
  */
 import type { Readable } from 'node:stream';
 import { ImgsealError } from '../../errors.js';
@@ -26,6 +27,8 @@ export class DockerImageDestination implements ImageDestination {
   /** Blobs this destination has uploaded or found (answers tryReuseBlob without a request). */
   private readonly present = new Set<Digest>();
   private newRepository: Promise<boolean> | undefined;
+  /** The manifest commit() tags. */
+  private topLevel: ManifestBlob | undefined;
 
   constructor(
     readonly reference: ImageReference,
@@ -124,19 +127,17 @@ export class DockerImageDestination implements ImageDestination {
   }
 
   async putManifest(blob: ManifestBlob, opts: { topLevel: boolean }): Promise<void> {
-    let target: string = blob.digest;
-    if (opts.topLevel) {
-      if (this.ref.digest) {
-        if (this.ref.digest !== blob.digest) {
-          throw new ImgsealError(
-            'DIGEST_MISMATCH',
-            `writing manifest to ${this.reference.toString()}: the manifest has digest ${blob.digest}, the reference names ${this.ref.digest}`,
-          );
-        }
-      } else {
-        target = this.ref.tag ?? 'latest';
-      }
+    if (opts.topLevel && this.ref.digest && this.ref.digest !== blob.digest) {
+      throw new ImgsealError(
+        'DIGEST_MISMATCH',
+        `writing manifest to ${this.reference.toString()}: the manifest has digest ${blob.digest}, the reference names ${this.ref.digest}`,
+      );
     }
+    await this.pushManifest(blob, blob.digest);
+    if (opts.topLevel) this.topLevel = blob;
+  }
+
+  private async pushManifest(blob: ManifestBlob, target: string): Promise<void> {
     const res = await this.client.request({
       method: 'PUT',
       path: `/v2/${this.ref.repository}/manifests/${target}`,
@@ -152,8 +153,11 @@ export class DockerImageDestination implements ImageDestination {
     }
   }
 
+  /** Tags the top-level manifest (a reference by digest needs no tag: the push made it visible). */
   async commit(): Promise<void> {
-    // Everything is visible once the top-level manifest is written; nothing is staged.
+    const top = this.topLevel;
+    if (!top) throw new ImgsealError('INTERNAL', `committing ${this.reference.toString()}: no top-level manifest was written`);
+    if (!this.ref.digest) await this.pushManifest(top, this.ref.tag ?? 'latest');
   }
 
   async close(): Promise<void> {

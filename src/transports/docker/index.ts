@@ -16,6 +16,10 @@ export class DockerReference implements ImageReference {
     return formatDockerName(this.parsed);
   }
 
+  get dockerReference(): string {
+    return this.name;
+  }
+
   /** The host whose /v2/ API serves this image (`registry-1.docker.io` for docker.io). */
   get apiHost(): string {
     return apiHostOf(this.parsed.domain);

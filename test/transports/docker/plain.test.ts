@@ -168,6 +168,41 @@ describe('docker:// with the plain-HTTP registry peer', { timeout: 300_000 }, ()
     }
   });
 
+  test('the tag appears only at commit: manifests are pushed by digest first', async (t) => {
+    const peer = reg.get(t);
+    if (!peer) return;
+    const ctx = ctxFor(peer);
+    const img = tinyImage([321]);
+    const dest = await ref(`//${peer.host}/late/tag:v1`).newImageDestination(ctx);
+    const tagged = async (): Promise<boolean> => {
+      const src = await ref(`//${peer.host}/late/tag:v1`).newImageSource(ctx);
+      try {
+        await src.getManifest();
+        return true;
+      } catch (err) {
+        if (isImgsealError(err, 'IMAGE_NOT_FOUND')) return false;
+        throw err;
+      } finally {
+        await src.close();
+      }
+    };
+    try {
+      for (const b of [...img.layers, img.config]) await dest.putBlobBytes!(b.bytes, { digest: b.desc.digest, size: b.desc.size, mediaType: b.desc.mediaType });
+      await dest.putManifest(img.manifest, { topLevel: true });
+      assert.equal(await tagged(), false, 'the tag exists before commit');
+      const byDigest = await ref(`//${peer.host}/late/tag@${img.manifest.digest}`).newImageSource(ctx);
+      try {
+        assert.equal((await byDigest.getManifest()).digest, img.manifest.digest);
+      } finally {
+        await byDigest.close();
+      }
+      await dest.commit();
+    } finally {
+      await dest.close();
+    }
+    assert.equal(await tagged(), true);
+  });
+
   test('a manifest whose blobs are missing is refused by the registry', async (t) => {
     const peer = reg.get(t);
     if (!peer) return;
