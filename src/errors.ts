@@ -33,7 +33,10 @@ export type CryptoErrorCode =
   | 'PLAINTEXT_DIGEST_MISMATCH' // decrypted bytes are not what the image says they are
   | 'DIFF_ID_MISMATCH'
   | 'LAYER_INDEX_OUT_OF_RANGE'
-  | 'NOTHING_TO_ENCRYPT';
+  | 'NOTHING_TO_ENCRYPT'
+  | 'PKCS11_MODULE_NOT_ALLOWED' // no OCICRYPT_CONFIG policy, or the module is not on its allow-list
+  | 'PKCS11_PIN_INCORRECT' // the token refused the PIN of a pkcs11 key file
+  | 'PKCS11_ERROR'; // the PKCS#11 module or token failed (no token, no key object, mechanism refused)
 
 /** Codes of network transports. */
 export type RegistryErrorCode =
