@@ -2,12 +2,13 @@
  * `imgseal keygen`: a fresh RSA or EC key pair written as PKCS#8 PEM (private,
  * mode 0600) and SPKI PEM (public) — the formats every ocicrypt tool accepts.
  */
-import { generateKeyPair as generateKeyPairCb, randomBytes, type KeyObject } from 'node:crypto';
+import { generateKeyPair as generateKeyPairCb, type KeyObject } from 'node:crypto';
 import { link, lstat, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { ImgsealError } from '../../errors.js';
 import { publicKeyFingerprint } from './fingerprint.js';
+import { ownedName, removeStaleLeftovers } from '../../util/lock/index.js';
 
 export type KeyGenOptions = { type: 'rsa'; bits: 2048 | 3072 | 4096 } | { type: 'ec'; curve: 'P-256' | 'P-384' };
 
@@ -53,7 +54,10 @@ export async function writeKeyPair(privPath: string, pubPath: string, pair: KeyP
 }
 
 async function placeFile(path: string, content: string, mode: number, force: boolean): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  // Owner-named, so that a private key a killed keygen left half-placed is removed by the next one.
+  const prefix = `.${basename(path)}.`;
+  await removeStaleLeftovers(dirname(path), [prefix]);
+  const tmp = join(dirname(path), ownedName(prefix, '.tmp'));
   try {
     const fh = await open(tmp, 'wx', mode);
     try {

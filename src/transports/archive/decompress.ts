@@ -7,13 +7,14 @@
  * `$TMPDIR`, else /var/tmp.
  */
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { ImgsealError } from '../../errors.js';
+import { ownedName, removeStaleLeftovers } from '../../util/lock/index.js';
 
 export type ArchiveCompression = 'none' | 'gzip' | 'zstd' | 'xz' | 'bzip2';
 
@@ -63,6 +64,8 @@ async function zstdStream(): Promise<Transform> {
   });
 }
 
+const TEMP_PREFIX = 'imgseal-archive-';
+
 export interface DecompressedArchive {
   /** The uncompressed tar. */
   path: string;
@@ -78,7 +81,11 @@ export async function decompressArchive(file: string, kind: ArchiveCompression):
   if (kind === 'xz' || kind === 'bzip2') {
     throw new ImgsealError('UNSUPPORTED_MEDIA_TYPE', `${file} is ${kind}-compressed; imgseal reads tar, gzip and zstd archives (decompress it first)`);
   }
-  const dir = await mkdtemp(join(bigFileTempDir(), 'imgseal-archive-'));
+  // Owner-named: the copies a killed imgseal left are removed here by the next one.
+  const tempRoot = bigFileTempDir();
+  await removeStaleLeftovers(tempRoot, [TEMP_PREFIX]);
+  const dir = join(tempRoot, ownedName(TEMP_PREFIX));
+  await mkdir(dir, { mode: 0o700 });
   const path = join(dir, 'archive.tar');
   const remove = (): Promise<void> => rm(dir, { recursive: true, force: true });
   try {

@@ -1,14 +1,16 @@
 /**
  * The staging folder both archive destinations write into before commit. It lives next
  * to the target file (same file system, so the final rename is atomic) and is removed on
- * close, whether the copy committed or not.
+ * close, whether the copy committed or not; one a killed writer left is removed by the
+ * next writer of the same target.
  *
  * A blob is hashed while it streams to a private temp file and is moved to its
  * content-addressed name only after the stream ended cleanly and the digest matched:
  * a stream that fails half-way (a decryption whose HMAC fails at the end, an abort)
  * leaves nothing behind.
  */
-import { mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { ownedName, removeStaleLeftovers } from '../../util/lock/index.js';
 import { BlobStager } from '../common/blob-stager.js';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -29,12 +31,18 @@ export class BlobStage {
     this.stager = new BlobStager(join(dir, 'incoming'), (d) => this.blobPath(d));
   }
 
-  /** Creates `.<name>.imgseal-XXXXXX/` beside `target`. */
+  /**
+   * Creates `.<name>.imgseal-PID.TOKEN-RANDOM/` beside `target`, first removing the
+   * staging folders of writers that were killed (their owner is gone; see util/lock).
+   */
   static async create(target: string): Promise<BlobStage> {
     const abs = resolve(target);
+    const prefix = `.${basename(abs)}.imgseal-`;
     let dir: string;
     try {
-      dir = await mkdtemp(join(dirname(abs), `.${basename(abs)}.imgseal-`));
+      await removeStaleLeftovers(dirname(abs), [prefix]);
+      dir = join(dirname(abs), ownedName(prefix));
+      await mkdir(dir, { mode: 0o700 });
       await mkdir(join(dir, 'incoming'));
     } catch (err) {
       throw asImgsealError(err, 'IO_ERROR', `cannot create staging folder beside ${abs}`);
