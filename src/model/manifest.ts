@@ -32,8 +32,8 @@ export type ParsedManifest =
  * Decides what a manifest blob is: by its own `mediaType` field, else by the type the
  * transport reported (descriptor or Content-Type), else by shape (OCI allows no field).
  */
-export function detectManifestMediaType(bytes: Uint8Array, declared?: string): string {
-  const doc = parseJson(bytes, 'manifest');
+export function detectManifestMediaType(bytes: Uint8Array, declared?: string, what?: string): string {
+  const doc = parseJson(bytes, what ?? 'manifest');
   if (typeof doc.mediaType === 'string' && (isIndexMediaType(doc.mediaType) || isManifestMediaType(doc.mediaType))) {
     return doc.mediaType;
   }
@@ -41,23 +41,32 @@ export function detectManifestMediaType(bytes: Uint8Array, declared?: string): s
   if (Array.isArray(doc.manifests)) return MediaType.ociIndex;
   if (doc.config !== undefined && Array.isArray(doc.layers)) return MediaType.ociManifest;
   if (doc.schemaVersion === 1) {
-    throw new ImgsealError('UNSUPPORTED_MEDIA_TYPE', 'Docker schema1 manifests are not supported');
+    throw new ImgsealError('UNSUPPORTED_MEDIA_TYPE', named(what, 'Docker schema1 manifests are not supported'));
   }
-  throw new ImgsealError('MANIFEST_INVALID', 'manifest is neither an image manifest nor an index');
+  throw new ImgsealError('MANIFEST_INVALID', what ? `${what} is neither an image manifest nor an index` : 'manifest is neither an image manifest nor an index');
 }
 
-export function parseManifest(bytes: Uint8Array, declared?: string): ParsedManifest {
-  const mediaType = detectManifestMediaType(bytes, declared);
-  const doc = parseJson(bytes, 'manifest');
-  if (doc.schemaVersion !== 2) throw new ImgsealError('MANIFEST_INVALID', `unsupported schemaVersion ${String(doc.schemaVersion)}`);
+/** `message`, prefixed with the name of the file or blob it is about when there is one. */
+function named(what: string | undefined, message: string): string {
+  return what ? `${what}: ${message}` : message;
+}
+
+/**
+ * Parses and checks a manifest or index. `what` names the file or blob in every error
+ * (e.g. the path of a layout's index.json); without it messages say "manifest".
+ */
+export function parseManifest(bytes: Uint8Array, declared?: string, what?: string): ParsedManifest {
+  const mediaType = detectManifestMediaType(bytes, declared, what);
+  const doc = parseJson(bytes, what ?? 'manifest');
+  if (doc.schemaVersion !== 2) throw new ImgsealError('MANIFEST_INVALID', named(what, `unsupported schemaVersion ${String(doc.schemaVersion)}`));
   if (isIndexMediaType(mediaType)) {
-    if (!Array.isArray(doc.manifests)) throw new ImgsealError('MANIFEST_INVALID', 'index has no manifests list');
-    doc.manifests.forEach((m: unknown, i: number) => parseDescriptor(m, `index manifests[${i}]`));
+    if (!Array.isArray(doc.manifests)) throw new ImgsealError('MANIFEST_INVALID', named(what, 'index has no manifests list'));
+    doc.manifests.forEach((m: unknown, i: number) => parseDescriptor(m, named(what, `index manifests[${i}]`)));
     return { kind: 'index', mediaType, index: doc as unknown as ImageIndex };
   }
-  if (!Array.isArray(doc.layers)) throw new ImgsealError('MANIFEST_INVALID', 'manifest has no layers list');
-  parseDescriptor(doc.config, 'manifest config');
-  doc.layers.forEach((l: unknown, i: number) => parseDescriptor(l, `manifest layers[${i}]`));
+  if (!Array.isArray(doc.layers)) throw new ImgsealError('MANIFEST_INVALID', named(what, 'manifest has no layers list'));
+  parseDescriptor(doc.config, named(what, 'manifest config'));
+  doc.layers.forEach((l: unknown, i: number) => parseDescriptor(l, named(what, `manifest layers[${i}]`)));
   return { kind: 'manifest', mediaType, manifest: doc as unknown as ImageManifest };
 }
 

@@ -3,15 +3,19 @@
  * and the decryption-key loaders. Nothing here ever puts file content into a
  * message.
  */
-import { readFile } from 'node:fs/promises';
+import { BoundedReadError, describeFailure, readBoundedFile } from '../../util/bounded-file.js';
+import { KEY_FILE_SIZE_LIMIT } from '../../util/limits.js';
 import { ImgsealError, type ErrorCode } from '../../errors.js';
 
+/**
+ * A key or password file: a regular file of at most KEY_FILE_SIZE_LIMIT bytes (a FIFO
+ * or /dev/zero is refused at once, not read until memory runs out).
+ */
 export async function readKeyFile(path: string, code: ErrorCode): Promise<Buffer> {
   try {
-    return await readFile(path);
+    return await readBoundedFile(path, KEY_FILE_SIZE_LIMIT);
   } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' ? 'permission denied' : e.code === 'EISDIR' ? 'is a directory' : (e.code ?? 'read error');
+    const why = err instanceof BoundedReadError ? describeFailure(err.failure) : 'read error';
     throw new ImgsealError(code, `Unable to read file: ${path}: ${why}`, { cause: err });
   }
 }

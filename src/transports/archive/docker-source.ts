@@ -7,6 +7,7 @@
  * decompresses and names layers by diff ID; both describe the same image, ours keeps
  * blob bytes and digests in one-to-one correspondence.)
  */
+import { MANIFEST_SIZE_LIMIT } from '../../util/limits.js';
 import type { Readable } from 'node:stream';
 import { ImgsealError } from '../../errors.js';
 import type { Descriptor } from '../../model/descriptor.js';
@@ -24,7 +25,7 @@ export async function openDockerArchiveSource(ref: DockerArchiveRef): Promise<Im
   try {
     const mj = tar.find('manifest.json');
     if (!mj) throw new ImgsealError('MANIFEST_INVALID', `${ref.file} is not a docker-archive: no manifest.json`);
-    const items = parseManifestJson(await tar.read(mj, 4 << 20), ref.toString());
+    const items = parseManifestJson(await tar.read(mj, MANIFEST_SIZE_LIMIT), ref.toString());
     return new DockerArchiveSource(ref, tar, chooseManifestItem(items, ref.tagged, ref.sourceIndex, ref.toString()));
   } catch (err) {
     await tar.close(); // a compressed archive's temporary copy

@@ -11,11 +11,9 @@ import { parseJsonObject } from '../../model/json.js';
 import { parseDigest, type Digest } from '../../model/digest.js';
 import { detectManifestMediaType } from '../../model/manifest.js';
 import type { ImageReference, ImageSource, ManifestBlob } from '../types.js';
+import { MANIFEST_SIZE_LIMIT } from '../../util/limits.js';
 import { indexTar, type TarIndex } from './tar-index.js';
 
-/** containers/image refuses manifests above 4 MiB; so do we (they are read into memory). */
-export const MAX_MANIFEST_BYTES = 4 << 20;
-const MAX_INDEX_BYTES = 4 << 20;
 
 export async function openOciArchiveSource(ref: ImageReference & { file: string; refName: string | undefined }): Promise<ImageSource> {
   const tar = await indexTar(ref.file);
@@ -34,7 +32,7 @@ async function openIndexed(ref: ImageReference & { file: string; refName: string
   if (typeof version !== 'string') throw new ImgsealError('MANIFEST_INVALID', `${ref.file}: oci-layout has no imageLayoutVersion`);
   const indexEntry = tar.find('index.json');
   if (!indexEntry) throw new ImgsealError('MANIFEST_INVALID', `${ref.file} is not an OCI archive: no index.json`);
-  const index = parseJsonObject(await tar.read(indexEntry, MAX_INDEX_BYTES), `${ref.file}: index.json`);
+  const index = parseJsonObject(await tar.read(indexEntry, MANIFEST_SIZE_LIMIT), `${ref.file}: index.json`);
   if (!Array.isArray(index.manifests)) throw new ImgsealError('MANIFEST_INVALID', `${ref.file}: index.json has no manifests list`);
   const manifests = index.manifests.map((m: unknown, i: number) => parseDescriptor(m, `${ref.file}: index.json manifests[${i}]`));
   return new OciArchiveSource(
@@ -59,7 +57,7 @@ class OciArchiveSource implements ImageSource {
     const digest = instance ?? this.top.digest;
     const entry = this.tar.find(blobName(digest));
     if (!entry) throw new ImgsealError('BLOB_NOT_FOUND', `${this.reference.toString()}: manifest ${digest} is not in the archive`);
-    const bytes = await this.tar.read(entry, MAX_MANIFEST_BYTES);
+    const bytes = await this.tar.read(entry, MANIFEST_SIZE_LIMIT);
     // The index entry's type is authoritative for the top level; a child's we read from the bytes.
     const mediaType = instance === undefined ? this.top.mediaType : detectManifestMediaType(bytes);
     return { bytes, mediaType, digest };

@@ -10,6 +10,7 @@ import { digestOf, sha256Digest, type Digest } from '../../model/digest.js';
 import { detectManifestMediaType } from '../../model/manifest.js';
 import { MediaType } from '../../model/media-types.js';
 import type { ImageReference, ImageSource, ManifestBlob } from '../types.js';
+import { MANIFEST_SIZE_LIMIT } from '../../util/limits.js';
 import { streamToBuffer } from '../../util/streams.js';
 import { openBlob } from './blob-reader.js';
 import type { RegistryClient } from './client.js';
@@ -18,8 +19,6 @@ import { formatDockerName, type ParsedDockerReference } from './reference.js';
 /** What we can read, best first (the registry picks; schema1 is not asked for). */
 export const MANIFEST_ACCEPT = [MediaType.ociIndex, MediaType.ociManifest, MediaType.dockerManifestList, MediaType.dockerManifest].join(', ');
 
-/** containers/image's limit for a manifest body. */
-export const MAX_MANIFEST_SIZE = 4 * 1024 * 1024;
 
 export class DockerImageSource implements ImageSource {
   constructor(
@@ -35,7 +34,7 @@ export class DockerImageSource implements ImageSource {
     const what = `reading manifest ${tagOrDigest} in ${name}`;
     const { res, bytes } = await this.client.fetchBytes(
       { method: 'GET', path: `/v2/${this.ref.repository}/manifests/${tagOrDigest}`, headers: { accept: MANIFEST_ACCEPT }, what, expect: [200] },
-      MAX_MANIFEST_SIZE,
+      MANIFEST_SIZE_LIMIT,
     );
     let digest: Digest;
     if (want) {

@@ -1,9 +1,10 @@
 /** Reading the files of an OCI image layout (oci-layout, index.json, blobs/ALG/HEX). */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ImgsealError } from '../../errors.js';
 import { parseDigest, type Digest } from '../../model/digest.js';
 import { parseManifest, type ImageIndex } from '../../model/manifest.js';
+import { BoundedReadError, describeFailure, readBoundedFile } from '../../util/bounded-file.js';
+import { MANIFEST_SIZE_LIMIT } from '../../util/limits.js';
 
 export const OCI_LAYOUT_FILE = 'oci-layout';
 export const INDEX_FILE = 'index.json';
@@ -16,14 +17,24 @@ export function blobPath(dir: string, digest: Digest): string {
 
 /** Reads index.json, or returns undefined when the folder is not (yet) a layout. */
 export async function readLayoutIndex(dir: string): Promise<ImageIndex | undefined> {
+  const path = join(dir, INDEX_FILE);
   let bytes: Buffer;
   try {
-    bytes = await readFile(join(dir, INDEX_FILE));
+    bytes = await readBoundedFile(path, MANIFEST_SIZE_LIMIT);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new ImgsealError('IO_ERROR', `reading ${join(dir, INDEX_FILE)}: ${(err as Error).message}`, { cause: err });
+    if (err instanceof BoundedReadError && err.failure.kind === 'missing') return undefined;
+    throw boundedReadFailure(err, path);
   }
-  const parsed = parseManifest(bytes, 'application/vnd.oci.image.index.v1+json');
-  if (parsed.kind !== 'index') throw new ImgsealError('MANIFEST_INVALID', `${join(dir, INDEX_FILE)} is not an image index`);
+  const parsed = parseManifest(bytes, 'application/vnd.oci.image.index.v1+json', path);
+  if (parsed.kind !== 'index') throw new ImgsealError('MANIFEST_INVALID', `${path} is not an image index`);
   return parsed.index;
+}
+
+/** The ImgsealError for a failed readBoundedFile of layout metadata (index.json, a manifest blob). */
+export function boundedReadFailure(err: unknown, path: string): ImgsealError {
+  if (err instanceof BoundedReadError) {
+    const code = err.failure.kind === 'too-large' || err.failure.kind === 'not-regular' ? 'MANIFEST_INVALID' : 'IO_ERROR';
+    return new ImgsealError(code, `reading ${path}: ${describeFailure(err.failure)}`, { cause: err });
+  }
+  return new ImgsealError('IO_ERROR', `reading ${path}: ${(err as Error).message}`, { cause: err });
 }
