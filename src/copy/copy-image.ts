@@ -9,7 +9,8 @@
 import { ImgsealError } from '../errors.js';
 import { abortedError, followSignal, throwIfAborted } from '../util/abort.js';
 import { canonicalDescriptor, type Descriptor } from '../model/descriptor.js';
-import { sha256Digest, verifyDigest } from '../model/digest.js';
+import { sha256Digest } from '../model/digest.js';
+import { getVerifiedManifest } from '../transports/common/verified-manifest.js';
 import { parseManifest, serializeManifest, type ImageIndex } from '../model/manifest.js';
 import { MediaType } from '../model/media-types.js';
 import { formatPlatform, hostPlatform, platformMatches, type Platform } from '../model/platform.js';
@@ -34,9 +35,8 @@ export async function copyImage(source: ImageReference, destination: ImageRefere
 async function copyWithSignal(source: ImageReference, destination: ImageReference, opts: CopyOptions): Promise<CopyResult> {
   const src = await source.newImageSource(opts.sourceContext ?? {});
   try {
-    const top = await src.getManifest();
     // Every byte the copy uses is verified, the manifests included (a source only reads).
-    verifyDigest(top.bytes, top.digest, `manifest of ${source.toString()}`);
+    const top = await getVerifiedManifest(src);
     const parsed = parseManifest(top.bytes, top.mediaType);
     const signatures = new SignatureLedger(src, opts);
     // The images this copy reads, judged by the policy before the destination is opened.
@@ -44,8 +44,7 @@ async function copyWithSignal(source: ImageReference, destination: ImageReferenc
     const children = new Map<Digest, ManifestBlob>();
     if (selection) {
       for (const d of selection.keep) {
-        const child = await src.getManifest(d.digest);
-        verifyDigest(child.bytes, d.digest, `manifest ${d.digest}`);
+        const child = await getVerifiedManifest(src, d.digest);
         children.set(d.digest, { ...child, mediaType: d.mediaType });
       }
     }

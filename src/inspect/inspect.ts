@@ -7,6 +7,7 @@
 import { ImgsealError } from '../errors.js';
 import { formatPlatform, hostPlatform, platformMatches, type Platform } from '../model/platform.js';
 import type { SystemContext } from '../transports/context.js';
+import { getVerifiedManifest } from '../transports/common/verified-manifest.js';
 import type { ImageReference } from '../transports/types.js';
 import { resolveImages, type ResolvedImage, type ResolvedTop } from './resolve.js';
 
@@ -58,7 +59,8 @@ export async function inspectImage(ref: ImageReference, opts: { platform?: Platf
 export async function rawManifest(ref: ImageReference, context: SystemContext = {}): Promise<Buffer> {
   const src = await ref.newImageSource(context);
   try {
-    return (await src.getManifest()).bytes;
+    // Shown as stored, but only once verified against the digest it is known by.
+    return (await getVerifiedManifest(src)).bytes;
   } finally {
     await src.close();
   }

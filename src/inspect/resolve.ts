@@ -5,6 +5,7 @@ import { parseImageConfig, type ImageConfig } from '../model/config.js';
 import { verifyDigest, type Digest } from '../model/digest.js';
 import { parseManifest, type ImageIndex, type ImageManifest } from '../model/manifest.js';
 import { formatPlatform, platformMatches, type Platform } from '../model/platform.js';
+import { getVerifiedManifest } from '../transports/common/verified-manifest.js';
 import type { ImageSource } from '../transports/types.js';
 import { streamToBuffer } from '../util/streams.js';
 
@@ -27,7 +28,8 @@ export interface ResolvedTop {
 
 /** Reads the top-level manifest and every (or every matching) image below it, verified. */
 export async function resolveImages(src: ImageSource, platforms?: readonly Platform[]): Promise<ResolvedTop> {
-  const top = await src.getManifest();
+  // What a view shows is verified as a copy would: an edited manifest is refused.
+  const top = await getVerifiedManifest(src);
   const parsed = parseManifest(top.bytes, top.mediaType);
   const images: ResolvedImage[] = [];
   const load = async (digest: Digest, mediaType: string, manifest: ImageManifest, platform?: Platform): Promise<void> => {
@@ -41,8 +43,7 @@ export async function resolveImages(src: ImageSource, platforms?: readonly Platf
     return { digest: top.digest, mediaType: parsed.mediaType, raw: top.bytes, images };
   }
   for (const d of parsed.index.manifests) {
-    const child = await src.getManifest(d.digest);
-    verifyDigest(child.bytes, d.digest, `manifest of ${formatPlatform(d.platform) || d.digest}`);
+    const child = await getVerifiedManifest(src, d.digest);
     const cp = parseManifest(child.bytes, d.mediaType);
     if (cp.kind !== 'manifest') continue;
     await load(d.digest, cp.mediaType, cp.manifest, d.platform);

@@ -1,17 +1,18 @@
 /** Reads an image from a `dir:` folder (layout.ts): manifests by name, blobs by digest. */
 import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { ImgsealError } from '../../errors.js';
 import type { Descriptor } from '../../model/descriptor.js';
-import { digestOf, sha256Digest, type Digest } from '../../model/digest.js';
+import { sha256Digest, verifyDigest, type Digest } from '../../model/digest.js';
 import { detectManifestMediaType } from '../../model/manifest.js';
 import type { ImageReference, ImageSource, ManifestBlob, UntrustedSignature } from '../types.js';
 import { parseStoredSignature } from '../../signature/storage-format.js';
+import { BoundedReadError, describeFailure, readBoundedFile } from '../../util/bounded-file.js';
+import { MANIFEST_SIZE_LIMIT } from '../../util/limits.js';
+import { manifestWhat } from '../common/verified-manifest.js';
 import { dirBlobPath, dirManifestPath, dirSignaturePath } from './layout.js';
 
-/** containers/image refuses manifests above 4 MiB; so do we (they are read into memory). */
-const MAX_MANIFEST_BYTES = 4 << 20;
 /** containers/image's iolimits.MaxSignatureBodySize. */
 const MAX_SIGNATURE_BYTES = 4 << 20;
 
@@ -34,17 +35,20 @@ export class DirImageSource implements ImageSource {
     const path = dirManifestPath(this.dir, instance);
     let bytes: Buffer;
     try {
-      const st = await stat(path);
-      if (st.size > MAX_MANIFEST_BYTES) throw new ImgsealError('MANIFEST_INVALID', `${path} is ${st.size} bytes, more than the ${MAX_MANIFEST_BYTES} allowed`);
-      bytes = await readFile(path);
+      // Bounded while reading, a regular file only (not a link to some host file).
+      bytes = await readBoundedFile(path, MANIFEST_SIZE_LIMIT, { noFollow: true });
     } catch (err) {
-      if (err instanceof ImgsealError) throw err;
+      const f = err instanceof BoundedReadError ? err.failure : undefined;
       const which = instance ? `manifest ${instance}` : 'manifest.json';
+      if (f?.kind === 'too-large' || f?.kind === 'not-regular') {
+        throw new ImgsealError('MANIFEST_INVALID', `${this.reference.toString()}: ${path}: ${describeFailure(f)}`, { cause: err });
+      }
       throw new ImgsealError('IMAGE_NOT_FOUND', `${this.reference.toString()}: ${which} is missing (${path})`, { cause: err });
     }
-    // An instance is named by its digest; the copy pipeline verifies both against what it expects.
-    const digest = instance ? digestOf(bytes, instance) : sha256Digest(bytes);
-    return { bytes, digest, mediaType: detectManifestMediaType(bytes) };
+    // An instance is named by its digest: what is shown or copied must have it.
+    if (instance) verifyDigest(bytes, instance, manifestWhat(this.reference.toString(), instance));
+    const digest = instance ?? sha256Digest(bytes);
+    return { bytes, digest, mediaType: detectManifestMediaType(bytes, undefined, path) };
   }
 
   async getBlob(desc: Descriptor): Promise<Readable> {
@@ -59,8 +63,12 @@ export class DirImageSource implements ImageSource {
 
   async getBlobBytes(desc: Descriptor): Promise<Buffer> {
     try {
-      return await readFile(dirBlobPath(this.dir, desc.digest));
+      // Never more than the descriptor declares (plus one byte, to tell "larger").
+      return await readBoundedFile(dirBlobPath(this.dir, desc.digest), Math.max(desc.size, 0) + 1);
     } catch (err) {
+      const f = err instanceof BoundedReadError ? err.failure : undefined;
+      if (f?.kind === 'too-large') throw new ImgsealError('SIZE_MISMATCH', `${this.reference.toString()}: blob ${desc.digest} is larger than the ${desc.size} bytes the manifest declares`, { cause: err });
+      if (f?.kind === 'not-regular') throw new ImgsealError('IO_ERROR', `${this.reference.toString()}: blob ${desc.digest}: ${describeFailure(f)}`, { cause: err });
       throw this.missing(desc.digest, err);
     }
   }
@@ -74,13 +82,12 @@ export class DirImageSource implements ImageSource {
       const path = dirSignaturePath(this.dir, n, instance);
       let blob: Buffer;
       try {
-        const st = await stat(path);
-        if (st.size > MAX_SIGNATURE_BYTES) throw new ImgsealError('SIGNATURE_INVALID', `${path} is ${st.size} bytes, more than the ${MAX_SIGNATURE_BYTES} allowed`);
-        blob = await readFile(path);
+        blob = await readBoundedFile(path, MAX_SIGNATURE_BYTES);
       } catch (err) {
-        if (err instanceof ImgsealError) throw err;
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return out;
-        throw new ImgsealError('IO_ERROR', `reading signature ${path}: ${(err as Error).message}`, { cause: err });
+        const f = err instanceof BoundedReadError ? err.failure : undefined;
+        if (f?.kind === 'missing') return out;
+        if (f?.kind === 'too-large' || f?.kind === 'not-regular') throw new ImgsealError('SIGNATURE_INVALID', `${path}: ${describeFailure(f)}`, { cause: err });
+        throw new ImgsealError('IO_ERROR', `reading signature ${path}: ${f ? describeFailure(f) : (err as Error).message}`, { cause: err });
       }
       out.push(parseStoredSignature(blob, path));
     }

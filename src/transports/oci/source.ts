@@ -1,11 +1,14 @@
 import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { ImgsealError } from '../../errors.js';
 import { selectImage } from '../common/select-image.js';
+import { manifestWhat } from '../common/verified-manifest.js';
 import type { Descriptor } from '../../model/descriptor.js';
-import { type Digest } from '../../model/digest.js';
-import { MediaType } from '../../model/media-types.js';
+import { verifyDigest, type Digest } from '../../model/digest.js';
+import { detectManifestMediaType } from '../../model/manifest.js';
+import { BoundedReadError, describeFailure, readBoundedFile } from '../../util/bounded-file.js';
+import { MANIFEST_SIZE_LIMIT } from '../../util/limits.js';
 import type { ImageSource, ManifestBlob } from '../types.js';
 import { blobPath, readLayoutIndex } from './layout.js';
 import type { OciLayoutReference } from './reference.js';
@@ -33,8 +36,17 @@ export class OciLayoutSource implements ImageSource {
 
   async getManifest(instance?: Digest): Promise<ManifestBlob> {
     const digest = instance ?? this.top.digest;
-    const bytes = await this.readBlob(digest);
-    const mediaType = instance ? MediaType.ociManifest : this.top.mediaType;
+    // A manifest is read into memory and shown by read-only commands: at most
+    // MANIFEST_SIZE_LIMIT bytes, and only a regular file of the layout (a symlinked
+    // blob could make `inspect --raw` print any file of the host).
+    const bytes = await this.readSmall(digest, MANIFEST_SIZE_LIMIT, 'manifest', true);
+    const what = manifestWhat(this.reference.toString(), instance);
+    // Content-addressed: the name is the digest, so checking it costs one hash of a small
+    // blob and keeps an edited manifest from being shown or used under a digest it lacks.
+    verifyDigest(bytes, digest, what);
+    // The top level's type is the index entry's; a child's comes from its own bytes
+    // (the caller may know better from the parent index's descriptor).
+    const mediaType = instance ? detectManifestMediaType(bytes, undefined, what) : this.top.mediaType;
     return { bytes, mediaType, digest };
   }
 
@@ -51,16 +63,21 @@ export class OciLayoutSource implements ImageSource {
   }
 
   async getBlobBytes(desc: Descriptor): Promise<Buffer> {
-    return this.readBlob(desc.digest);
+    // Never more than the descriptor declares (plus one byte, to tell "larger").
+    return this.readSmall(desc.digest, Math.max(desc.size, 0) + 1, 'blob', false);
   }
 
   async close(): Promise<void> {}
 
-  private async readBlob(digest: Digest): Promise<Buffer> {
+  private async readSmall(digest: Digest, limit: number, what: 'manifest' | 'blob', noFollow: boolean): Promise<Buffer> {
+    const path = blobPath(this.reference.dir, digest);
     try {
-      return await readFile(blobPath(this.reference.dir, digest));
+      return await readBoundedFile(path, limit, { noFollow });
     } catch (err) {
-      throw new ImgsealError('BLOB_NOT_FOUND', `${this.reference.toString()}: blob ${digest} is missing from the layout`, { cause: err });
+      const f = err instanceof BoundedReadError ? err.failure : undefined;
+      if (f?.kind === 'missing') throw new ImgsealError('BLOB_NOT_FOUND', `${this.reference.toString()}: ${what} ${digest} is missing from the layout`, { cause: err });
+      if (f?.kind === 'too-large' && what === 'blob') throw new ImgsealError('SIZE_MISMATCH', `${this.reference.toString()}: blob ${digest} is larger than the ${limit - 1} bytes the manifest declares`, { cause: err });
+      throw new ImgsealError(f?.kind === 'too-large' || f?.kind === 'not-regular' ? 'MANIFEST_INVALID' : 'IO_ERROR', `${this.reference.toString()}: ${what} ${digest}: ${f ? describeFailure(f) : (err as Error).message}`, { cause: err });
     }
   }
 }
