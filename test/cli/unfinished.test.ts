@@ -19,8 +19,9 @@ after(() => rmSync(tmp, { recursive: true, force: true }));
 const NEVER_READ_INDEX = `
 import fs from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
-const readFile = fs.promises.readFile;
-fs.promises.readFile = (p, ...rest) => (String(p).endsWith('index.json') ? new Promise(() => {}) : readFile(p, ...rest));
+const never = (fn) => (p, ...rest) => (String(p).endsWith('index.json') ? new Promise(() => {}) : fn(p, ...rest));
+fs.promises.readFile = never(fs.promises.readFile);
+fs.promises.open = never(fs.promises.open);
 syncBuiltinESMExports();
 `;
 
