@@ -36,7 +36,9 @@ export type CryptoErrorCode =
   | 'NOTHING_TO_ENCRYPT'
   | 'PKCS11_MODULE_NOT_ALLOWED' // no OCICRYPT_CONFIG policy, or the module is not on its allow-list
   | 'PKCS11_PIN_INCORRECT' // the token refused the PIN of a pkcs11 key file
-  | 'PKCS11_ERROR'; // the PKCS#11 module or token failed (no token, no key object, mechanism refused)
+  | 'PKCS11_ERROR' // the PKCS#11 module or token failed (no token, no key object, mechanism refused)
+  | 'LAST_RECIPIENT' // removing recipients would leave a layer that nobody can open
+  | 'RECIPIENT_NOT_FOUND'; // a recipient to remove is on no layer
 
 /** Codes of network transports. */
 export type RegistryErrorCode =

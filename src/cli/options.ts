@@ -1,7 +1,9 @@
 /** Parsers and helpers for flags shared by several commands. */
 import { InvalidArgumentError } from 'commander';
-import { loadDecryptionKey, parseRecipient } from '../crypto/keys/index.js';
-import type { DecryptionKey, Recipient } from '../crypto/wrap/types.js';
+import { loadDecryptionKey } from '../crypto/keys/index.js';
+import { loadSchemeConfig } from '../crypto/wrap/config.js';
+import { parseRecipient } from '../crypto/wrap/recipients.js';
+import type { DecryptionKey, Recipient, RecipientPurpose, SchemeConfig } from '../crypto/wrap/types.js';
 import { parsePlatform, type Platform } from '../model/platform.js';
 
 export function collect(value: string, previous: string[] | undefined): string[] {
@@ -22,10 +24,15 @@ export function platforms(specs: string[] | undefined): Platform[] | undefined {
   return specs?.map(parsePlatform);
 }
 
-export async function recipients(specs: string[] | undefined): Promise<Recipient[]> {
-  return Promise.all((specs ?? []).map((s) => parseRecipient(s)));
+/** The key-wrap scheme configuration, from this process's environment: the one place the CLI reads it. */
+export function schemeConfig(): Promise<SchemeConfig> {
+  return loadSchemeConfig(process.env);
 }
 
-export async function decryptionKeys(specs: string[] | undefined): Promise<DecryptionKey[]> {
-  return Promise.all((specs ?? []).map((s) => loadDecryptionKey(s)));
+export async function recipients(specs: string[] | undefined, config: SchemeConfig, purpose: RecipientPurpose = 'encrypt'): Promise<Recipient[]> {
+  return Promise.all((specs ?? []).map((s) => parseRecipient(s, { config, purpose })));
+}
+
+export async function decryptionKeys(specs: string[] | undefined, config: SchemeConfig): Promise<DecryptionKey[]> {
+  return Promise.all((specs ?? []).map((s) => loadDecryptionKey(s, { config })));
 }

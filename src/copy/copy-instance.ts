@@ -18,11 +18,12 @@ import { transferBlob } from './copy-blob.js';
 import { planLayers, type LayerAction } from './layer-plan.js';
 import type { CopiedLayer, CopyOptions } from './options.js';
 import { silentProgress } from './progress.js';
-import { encryptionStep, type EncryptionStep } from './steps/encrypt.js';
-import { decryptionSteps, unwrapLayerKey, type UnwrappedLayer } from './steps/decrypt.js';
+import { decryptTransforms, encryptLayer, openLayer, type LayerEncryption, type OpenedLayer } from '../crypto/layer/index.js';
 import { loadZstd } from './steps/verify-plaintext.js';
 import { withoutEncryptionAnnotations as removeEncryptionAnnotations } from '../crypto/annotations.js';
 import type { SignatureLedger } from './signatures.js';
+import { defaultSchemeContext } from '../crypto/wrap/config.js';
+import type { KeySource, SchemeContext } from '../crypto/wrap/types.js';
 
 /** Up to this size a blob costs round trips rather than bandwidth. */
 export const SMALL_BLOB = 1 << 20;
@@ -82,11 +83,12 @@ export async function copyInstance(
   const config: ImageConfig | undefined = decrypting ? parseImageConfig(await configBytes) : undefined;
 
   // Unwrap every layer key before any data moves: a missing key fails the copy at once.
-  const unwrapped = new Map<number, UnwrappedLayer>();
+  const unwrapped = new Map<number, OpenedLayer>();
+  const keys: KeySource = { ...schemeContext(ctx.opts), keys: decrypt?.keys ?? [] };
   for (const [i, action] of actions.entries()) {
     if (action !== 'decrypt') continue;
     const layer = manifest.layers[i] as Descriptor;
-    unwrapped.set(i, await unwrapLayerKey(layer, decrypt?.keys ?? [], `decrypting layer ${layer.digest}`));
+    unwrapped.set(i, await openLayer(layer, keys, `decrypting layer ${layer.digest}`));
   }
 
   const configUpload = configBytes.then(async (bytes) => {
@@ -132,7 +134,7 @@ async function moveLayer(
   layer: Descriptor,
   index: number,
   action: LayerAction,
-  unwrapped: UnwrappedLayer | undefined,
+  unwrapped: OpenedLayer | undefined,
   config: ImageConfig | undefined,
   what: string,
 ): Promise<Descriptor> {
@@ -152,9 +154,9 @@ async function moveLayer(
     const mediaType = encryptedMediaType(layer.mediaType);
     // A retried transfer encrypts afresh (new key and nonce); the annotations are those
     // of the attempt whose ciphertext was stored.
-    let step: EncryptionStep | undefined;
+    let step: LayerEncryption | undefined;
     const steps = (): Transform[] => {
-      step = encryptionStep(ctx.opts.encrypt?.recipients ?? [], layer.digest);
+      step = encryptLayer(ctx.opts.encrypt?.recipients ?? [], layer.digest, schemeContext(ctx.opts));
       return [step.transform];
     };
     // CTR keeps the length: the ciphertext is exactly as long as the layer.
@@ -171,7 +173,7 @@ async function moveLayer(
   // must compute: it verifies that before committing, and no step hashes twice.
   const diffIdCheckedByDestination = compression === 'none' && diffId !== undefined;
   if (compression === 'zstd' && diffId !== undefined) await loadZstd();
-  const steps = (): Transform[] => decryptionSteps(unwrapped, { diffId, compression, what: label, warn: ctx.opts.warn, diffIdCheckedByDestination });
+  const steps = (): Transform[] => decryptTransforms(unwrapped, { diffId, compression, what: label, warn: ctx.opts.warn, diffIdCheckedByDestination });
   const info = { mediaType, size: layer.size, ...(diffIdCheckedByDestination ? { digest: diffId } : {}) };
   const r = await transferBlob({ ...common, steps, info });
   const out: Descriptor = { ...layer, mediaType, digest: r.digest, size: r.size };
@@ -179,6 +181,10 @@ async function moveLayer(
   if (annotations) out.annotations = annotations;
   else delete out.annotations;
   return out;
+}
+
+function schemeContext(opts: CopyOptions): SchemeContext {
+  return { config: opts.schemeConfig ?? defaultSchemeContext().config, ...(opts.signal ? { signal: opts.signal } : {}) };
 }
 
 function withoutEncryption(a: Record<string, string> | undefined): Record<string, string> {

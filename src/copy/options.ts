@@ -1,4 +1,4 @@
-import type { DecryptionKey, Recipient } from '../crypto/wrap/types.js';
+import type { DecryptionKey, Recipient, SchemeConfig } from '../crypto/wrap/types.js';
 import type { Digest } from '../model/digest.js';
 import type { Platform } from '../model/platform.js';
 import type { SystemContext } from '../transports/context.js';
@@ -6,7 +6,7 @@ import type { ImageReference, ManifestBlob, UntrustedSignature } from '../transp
 import type { ProgressSink } from './progress.js';
 
 export interface EncryptOptions {
-  /** Recipients, already loaded (crypto/keys parseRecipient). */
+  /** Recipients, already parsed (crypto/wrap parseRecipient). */
   recipients: Recipient[];
   /**
    * Layer indices to encrypt, per image (0 = bottom; negative counts from the top,
@@ -64,6 +64,8 @@ export interface CopyOptions {
   sign?: SigningOptions;
   encrypt?: EncryptOptions;
   decrypt?: DecryptOptions;
+  /** Key-wrap scheme configuration (crypto/wrap loadSchemeConfig); default: none, empty environment. */
+  schemeConfig?: SchemeConfig;
   /**
    * For an index: the platforms to process (and keep). Without `allPlatforms` only
    * these images are copied; with it, every image is copied and only these are

@@ -4,7 +4,7 @@
  * annotations only (no key needed, no layer data read).
  */
 import { encryptionSchemes, readEncryptionAnnotations } from '../crypto/annotations.js';
-import { wrapperFor } from '../crypto/wrap/index.js';
+import { forScheme } from '../crypto/wrap/registry.js';
 import type { Digest } from '../model/digest.js';
 import { isEncryptedMediaType } from '../model/media-types.js';
 import { formatPlatform, type Platform } from '../model/platform.js';
@@ -36,8 +36,8 @@ export async function layerInfo(ref: ImageReference, opts: { platforms?: Platfor
         const recipients: string[] = [];
         if (encryption.length > 0) {
           for (const [scheme, entries] of readEncryptionAnnotations(l.annotations).keys) {
-            const w = wrapperFor(scheme);
-            for (const e of entries) recipients.push(...(w ? w.describeRecipients(e) : [`[${scheme}]`]));
+            const impl = forScheme(scheme);
+            for (const e of entries) recipients.push(...(impl ? impl.describe(scheme, e) : [`[${scheme}]`]));
           }
         }
         out.push({

@@ -5,15 +5,16 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import * as api from '../../src/index.js';
 
-const EXPECTED = `Digester DirReference DockerReference ENCRYPTED_SUFFIX ImgsealError JweKeyWrapper LayerDecryptor LayerEncryptor MediaType
+const EXPECTED = `Digester DirReference DockerReference ENCRYPTED_SUFFIX ImgsealError LayerDecryptor LayerEncryptor MediaType
 OciLayoutReference REF_NAME_ANNOTATION VERSION canonicalDescriptor copyImage decodeLayer decryptedMediaType detectManifestMediaType
 digestHex digestOf dirTransport dockerArchiveTransport dockerTransport encryptedMediaType formatDockerName formatPlatform
 generateKeyPair getTransport hostPlatform imageConfig inspectImage installMemoryPacer isDigest isEncryptableLayerMediaType
-isEncryptedMediaType isImgsealError isIndexMediaType isManifestMediaType keyWrapperFor keyWrappers layerCompression
+isEncryptedMediaType isImgsealError isIndexMediaType isManifestMediaType layerCompression
 layerInfo listTags loadDecryptionKey login logout memoryPacerStats newLayerSecrets normalizePlatform ociArchiveTransport ociLayerMediaType
 ociTransport parseDescriptor parsePayload parseDigest parseDockerName parseImageConfig parseImageName parseManifest parsePlatform
 parseRecipient platformMatches publicKeyFingerprint rawManifest readEncryptionAnnotations readKeyDirectory registerTransport
-selectLayers serializeManifest sha256Digest silentProgress transportNames verifyDigest writeKeyPair`.split(/\s+/);
+selectLayers serializeManifest SchemeRegistry addLayerRecipients decryptTransforms defaultSchemes encryptLayer forScheme jweScheme
+loadSchemeConfig openLayer removeLayerRecipients sha256Digest silentProgress transportNames verifyDigest writeKeyPair`.split(/\s+/);
 
 const root = new URL('../../../', import.meta.url);
 

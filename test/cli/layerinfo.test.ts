@@ -143,7 +143,7 @@ test('layerinfo of a multi-arch index, with and without --platform', async () =>
 
 test('layerinfo of a multi-arch index where only arm64 was encrypted', async () => {
   const { copyImage } = await import('../../src/copy/index.js');
-  const { parseRecipient } = await import('../../src/crypto/keys/index.js');
+  const { parseRecipient } = await import('../../src/crypto/index.js');
   const { parsePlatform } = await import('../../src/model/platform.js');
   const { parseImageName } = await import('../../src/transports/transports.js');
   const out = join(tmp, 'multi-enc');

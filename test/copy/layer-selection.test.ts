@@ -73,7 +73,7 @@ for (const idx of ['5', '-3']) {
 
 test('library: out-of-range layer index is LAYER_INDEX_OUT_OF_RANGE with the exact message', async () => {
   const { copyImage } = await import('../../src/copy/index.js');
-  const { parseRecipient } = await import('../../src/crypto/keys/index.js');
+  const { parseRecipient } = await import('../../src/crypto/index.js');
   const { parseImageName } = await import('../../src/transports/transports.js');
   const src = dir('src');
   await buildLayout(src, TWO);
@@ -97,7 +97,7 @@ async function run(via: Via, mode: 'encrypt' | 'decrypt', opts: { platform?: str
     return;
   }
   const { copyImage } = await import('../../src/copy/index.js');
-  const { loadDecryptionKey, parseRecipient } = await import('../../src/crypto/keys/index.js');
+  const { loadDecryptionKey, parseRecipient } = await import('../../src/crypto/index.js');
   const { parsePlatform } = await import('../../src/model/platform.js');
   const { parseImageName } = await import('../../src/transports/transports.js');
   await copyImage(parseImageName(src), parseImageName(dest), {

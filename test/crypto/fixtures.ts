@@ -1,6 +1,7 @@
 // Shared helpers for the crypto tests: locating and reading the skopeo vectors.
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { jweScheme, type DecryptionKey, type JweRecipientMaterial, type Recipient } from '../../src/crypto/index.js';
 
 // Tests run from dist/test/crypto/; fixtures stay in the source tree.
 export const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/ocicrypt/', import.meta.url));
@@ -43,4 +44,16 @@ export function keyPath(kase: string, file: string): string {
 
 export function keyFiles(kase: string): string[] {
   return readdirSync(`${FIXTURES}${kase}/keys`).sort();
+}
+
+/** The jwe scheme with an empty configuration, in the shape the older tests call it. */
+export const jwe = {
+  wrap: (privateOptions: Uint8Array, recipients: readonly Recipient[]) => jweScheme.wrap('jwe', privateOptions, recipients, { config: { env: {} } }),
+  unwrap: (entry: Uint8Array, keys: readonly DecryptionKey[]) => jweScheme.unwrap('jwe', entry, { config: { env: {} }, keys }),
+  describeRecipients: (entry: Uint8Array) => jweScheme.describe('jwe', entry),
+};
+
+/** The JWE fingerprint (thumbprint) of a parsed JWE recipient. */
+export function fingerprintOf(r: Recipient): string {
+  return (r.material as JweRecipientMaterial).fingerprint;
 }

@@ -7,10 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { isImgsealError, type ErrorCode } from '../../src/errors.js';
-import { keyWrapperFor, loadDecryptionKey, parseRecipient, readEncryptionAnnotations } from '../../src/crypto/index.js';
-import { encLayers, expected, keyFiles, keyPath } from './fixtures.js';
-
-const jwe = keyWrapperFor('jwe')!;
+import { CERTIFICATES_KIND, certificatesOf, loadDecryptionKey, OPENPGP_SECRET_KEYS_KIND, parseRecipient, privateKeyOf, readEncryptionAnnotations, type JweRecipientMaterial, type OpenpgpSecretKeysMaterial } from '../../src/crypto/index.js';
+import { encLayers, expected, fingerprintOf, jwe, keyFiles, keyPath } from './fixtures.js';
 
 async function assertUnwraps(kase: string, spec: string): Promise<void> {
   const entry = readEncryptionAnnotations(encLayers(kase)[0]!.annotations).keys.get('jwe')![0]!;
@@ -83,26 +81,29 @@ test('rejected decryption key files name the file and the fix', async () => {
   await assertFails(loadDecryptionKey('/nonexistent/key.pem:pass=a:b'), 'INVALID_KEY', /^Unable to read file: \/nonexistent\/key\.pem: no such file$/);
 });
 
-test('certificates and binary OpenPGP keyrings load into their own fields', async () => {
+test('certificates and binary OpenPGP keyrings load as their own kinds', async () => {
   const cert = await loadDecryptionKey(keyPath('pkcs7', 'pkcs7_cert.pem'));
-  assert.equal(cert.privateKey, undefined);
-  assert.equal(cert.certificates?.length, 1);
-  assert.match(cert.certificates![0]!.subject, /ocicrypt-pkcs7-test/);
+  assert.equal(cert.kind, CERTIFICATES_KIND);
+  assert.equal(privateKeyOf(cert), undefined);
+  assert.equal(certificatesOf([cert]).length, 1);
+  assert.match(certificatesOf([cert])[0]!.subject, /ocicrypt-pkcs7-test/);
   const pgp = await loadDecryptionKey(keyPath('pgp', 'pgp_secring.gpg'));
-  assert.ok(pgp.openpgpSecretKeys && pgp.openpgpSecretKeys.length > 0);
+  assert.equal(pgp.kind, OPENPGP_SECRET_KEYS_KIND);
+  assert.ok((pgp.material as OpenpgpSecretKeysMaterial).data.length > 0);
 });
 
 test('recipients: accepted public key formats', async () => {
   for (const f of ['rsa1_pub.pem', 'rsa1_pub.der', 'rsa1_pub.jwk']) {
     const r = await parseRecipient(`jwe:${keyPath('jwe-rsa2048', f)}`);
     assert.equal(r.scheme, 'jwe');
-    assert.equal(r.publicKey?.asymmetricKeyType, 'rsa');
-    assert.match(r.fingerprint ?? '', /^[A-Za-z0-9_-]{43}$/);
+    assert.equal((r.material as JweRecipientMaterial).publicKey.asymmetricKeyType, 'rsa');
+    assert.match(fingerprintOf(r), /^[A-Za-z0-9_-]{43}$/);
+    assert.equal(r.label, `jwe:${fingerprintOf(r)}`);
   }
   const ecJwk = await parseRecipient(`jwe:${keyPath('jwe-ec-p256', 'ec_p256_pub.jwk')}`);
-  assert.equal(ecJwk.jwkAlg, 'ECDH-ES+A256KW');
+  assert.equal((ecJwk.material as JweRecipientMaterial).jwkAlg, 'ECDH-ES+A256KW');
   const ecPem = await parseRecipient(`jwe:${keyPath('jwe-ec-p256', 'ec_p256_pub.pem')}`);
-  assert.equal(ecPem.fingerprint, ecJwk.fingerprint);
+  assert.equal(fingerprintOf(ecPem), fingerprintOf(ecJwk));
 });
 
 test('recipients: rejected inputs', async () => {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { isImgsealError } from '../../src/errors.js';
-import { generateKeyPair, loadDecryptionKey, parseRecipient, publicKeyFingerprint, writeKeyPair } from '../../src/crypto/index.js';
+import { generateKeyPair, loadDecryptionKey, parseRecipient, privateKeyOf, publicKeyFingerprint, writeKeyPair } from '../../src/crypto/index.js';
 
 for (const opts of [{ type: 'rsa', bits: 2048 }, { type: 'ec', curve: 'P-256' }, { type: 'ec', curve: 'P-384' }] as const) {
   test(`keygen ${JSON.stringify(opts)}`, async () => {
@@ -19,8 +19,8 @@ for (const opts of [{ type: 'rsa', bits: 2048 }, { type: 'ec', curve: 'P-256' },
     assert.match(await readFile(pub, 'utf8'), /^-----BEGIN PUBLIC KEY-----\n/);
     const key = await loadDecryptionKey(priv);
     const rec = await parseRecipient(`jwe:${pub}`);
-    assert.equal(rec.fingerprint, fp);
-    assert.equal(await publicKeyFingerprint(key.privateKey!), fp);
+    assert.equal(rec.label, `jwe:${fp}`);
+    assert.equal(await publicKeyFingerprint(privateKeyOf(key)!), fp);
   });
 }
 

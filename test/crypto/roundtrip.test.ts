@@ -13,13 +13,13 @@ import { isImgsealError } from '../../src/errors.js';
 import {
   buildEncryptionAnnotations,
   generateKeyPair,
-  keyWrapperFor,
   LayerDecryptor,
   LayerEncryptor,
   newLayerSecrets,
   parsePrivateOptions,
   parsePublicOptions,
   parseRecipient,
+  privateKeyEntry,
   privateOptionsFor,
   publicOptionsFor,
   readEncryptionAnnotations,
@@ -30,8 +30,8 @@ import {
   type DecryptionKey,
   type Recipient,
 } from '../../src/crypto/index.js';
+import { fingerprintOf, jwe } from './fixtures.js';
 
-const jwe = keyWrapperFor('jwe')!;
 interface Party {
   recipient: Recipient;
   key: DecryptionKey;
@@ -44,7 +44,7 @@ before(async () => {
   for (const [name, opts] of Object.entries(kinds)) {
     const pair = await generateKeyPair(opts);
     await writeKeyPair(join(dir, `${name}.pem`), join(dir, `${name}.pub.pem`), pair);
-    parties[name] = { recipient: await parseRecipient(`jwe:${join(dir, `${name}.pub.pem`)}`), key: { source: name, privateKey: pair.privateKey } };
+    parties[name] = { recipient: await parseRecipient(`jwe:${join(dir, `${name}.pub.pem`)}`), key: privateKeyEntry(name, pair.privateKey) };
   }
 });
 
@@ -100,14 +100,14 @@ test('JWE shape: flattened for one recipient, general for several; kid = fingerp
   const flat = JSON.parse(Buffer.from(await jwe.wrap(Buffer.from('x'), [a])).toString());
   assert.deepEqual(Object.keys(flat), ['protected', 'encrypted_key', 'iv', 'ciphertext', 'tag']);
   const ph = JSON.parse(Buffer.from(flat.protected, 'base64url').toString());
-  assert.deepEqual(ph, { alg: 'RSA-OAEP', enc: 'A256GCM', kid: a.fingerprint });
+  assert.deepEqual(ph, { alg: 'RSA-OAEP', enc: 'A256GCM', kid: fingerprintOf(a) });
   const e = parties.ec256!.recipient;
   const general = JSON.parse(Buffer.from(await jwe.wrap(Buffer.from('x'), [a, e])).toString());
   assert.deepEqual(Object.keys(general), ['protected', 'recipients', 'iv', 'ciphertext', 'tag']);
   assert.deepEqual(JSON.parse(Buffer.from(general.protected, 'base64url').toString()), { enc: 'A256GCM' });
   assert.equal(general.recipients[1].header.alg, 'ECDH-ES+A256KW');
   assert.equal(general.recipients[1].header.epk.crv, 'P-256');
-  assert.deepEqual(jwe.describeRecipients(Buffer.from(JSON.stringify(general))), [`jwe:${a.fingerprint}`, `jwe:${e.fingerprint}`]);
+  assert.deepEqual(jwe.describeRecipients(Buffer.from(JSON.stringify(general))), [`jwe:${fingerprintOf(a)}`, `jwe:${fingerprintOf(e)}`]);
 });
 
 test('a flipped ciphertext byte fails the stream with HMAC_MISMATCH', async () => {

@@ -8,7 +8,6 @@ import { buffer } from 'node:stream/consumers';
 import {
   LayerDecryptor,
   loadDecryptionKey,
-  keyWrapperFor,
   parsePrivateOptions,
   parsePublicOptions,
   readEncryptionAnnotations,
@@ -16,7 +15,7 @@ import {
   serializePrivateOptions,
   serializePublicOptions,
 } from '../../src/crypto/index.js';
-import { blob, encLayers, expected, keyFiles, keyPath } from './fixtures.js';
+import { blob, encLayers, expected, jwe, keyFiles, keyPath } from './fixtures.js';
 
 const CASES = ['jwe-rsa2048', 'jwe-two-recipients', 'jwe-ec-p256', 'jwe-rsa-plus-ec', 'layer-select-last', 'zstd-recompressed', 'multi-scheme'];
 // The keys that are JWE recipients in each case (pkcs7_priv.pem in multi-scheme is not).
@@ -26,8 +25,6 @@ for (const kase of CASES) {
   test(`vector ${kase}`, async () => {
     const exp = expected(kase);
     const layers = encLayers(kase);
-    const jwe = keyWrapperFor('jwe');
-    assert.ok(jwe);
     const keyNames = keyFiles(kase).filter((f) => JWE_KEY.test(f));
     assert.ok(keyNames.length >= 1);
     let encryptedSeen = 0;
@@ -66,7 +63,6 @@ for (const kase of CASES) {
 }
 
 test('describeRecipients on skopeo output lists one entry per recipient', () => {
-  const jwe = keyWrapperFor('jwe')!;
   const one = readEncryptionAnnotations(encLayers('jwe-rsa2048')[0]!.annotations).keys.get('jwe')![0]!;
   assert.deepEqual(jwe.describeRecipients(one), ['[jwe RSA-OAEP]']);
   const mixed = readEncryptionAnnotations(encLayers('jwe-rsa-plus-ec')[0]!.annotations).keys.get('jwe')![0]!;
@@ -74,7 +70,6 @@ test('describeRecipients on skopeo output lists one entry per recipient', () => 
 });
 
 test('a key of another vector does not unwrap (undefined, no throw)', async () => {
-  const jwe = keyWrapperFor('jwe')!;
   const entry = readEncryptionAnnotations(encLayers('jwe-rsa2048')[0]!.annotations).keys.get('jwe')![0]!;
   const other = await loadDecryptionKey(keyPath('jwe-two-recipients', 'rsa2_priv.pem'));
   const ec = await loadDecryptionKey(keyPath('jwe-ec-p256', 'ec_p256_priv.pem'));

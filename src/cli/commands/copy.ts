@@ -4,7 +4,7 @@ import { copyImage, type CopyOptions } from '../../copy/index.js';
 import { ImgsealError } from '../../errors.js';
 import { parseImageName } from '../../transports/transports.js';
 import { addTransportFlags, destinationContext, sourceContext, type TransportFlags } from '../context-flags.js';
-import { collect, collectInt, decryptionKeys, platforms, positiveInt, recipients } from '../options.js';
+import { collect, collectInt, decryptionKeys, platforms, positiveInt, recipients, schemeConfig } from '../options.js';
 import { runWithProgress, stoppableBySignals } from '../run.js';
 
 export interface CopyFlags extends TransportFlags {
@@ -55,15 +55,17 @@ export async function runCopy(src: string, dest: string, flags: CopyFlags, mode:
   if (flags.encryptLayer?.length && !flags.encryptionKey?.length) {
     throw new ImgsealError('INVALID_ARGUMENT', '--encrypt-layer can only be used with --encryption-key');
   }
+  const config = await schemeConfig();
   const opts: CopyOptions = {
+    schemeConfig: config,
     platforms: platforms(flags.platform),
     allPlatforms: !!flags.allPlatforms,
     jobs: flags.jobs,
     sourceContext: sourceContext(flags),
     destinationContext: destinationContext(flags),
   };
-  if (flags.encryptionKey?.length) opts.encrypt = { recipients: await recipients(flags.encryptionKey), layers: flags.encryptLayer };
-  if (flags.decryptionKey?.length || mode.requireDecryption) opts.decrypt = { keys: await decryptionKeys(flags.decryptionKey ?? []) };
+  if (flags.encryptionKey?.length) opts.encrypt = { recipients: await recipients(flags.encryptionKey, config), layers: flags.encryptLayer };
+  if (flags.decryptionKey?.length || mode.requireDecryption) opts.decrypt = { keys: await decryptionKeys(flags.decryptionKey ?? [], config) };
   const result = await stoppableBySignals((signal) => runWithProgress(flags, (progress, warn) => copyImage(srcRef, destRef, { ...opts, progress, warn, signal })));
   if (flags.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   else if (!flags.quiet) process.stderr.write(`Writing manifest to image destination\nCopied ${srcRef.toString()} to ${destRef.toString()} (${result.digest})\n`);

@@ -1,6 +1,10 @@
 /**
  * `--decryption-key FILE[:PASSWORD]` → a loaded DecryptionKey (spec §6.2).
  *
+ * Who reads it: first each scheme's loadKeySpec (specs that are no file, such as
+ * `provider:NAME`), then, with the file read, each scheme's loadKeyFile in registry
+ * order; a file no scheme claims is one of the shared formats (private-key.ts).
+ *
  * Splitting: a spec that names an existing file is that file, without a
  * password (so paths containing ':' work). Otherwise the split is at the last
  * colon whose left side is an existing file (so passwords may contain ':'),
@@ -10,15 +14,30 @@
 import { readSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { ImgsealError } from '../../errors.js';
-import type { DecryptionKey } from '../wrap/types.js';
+import { defaultSchemes, type SchemeRegistry } from '../wrap/registry.js';
+import { defaultSchemeContext } from '../wrap/config.js';
+import type { DecryptionKey, KeyFile, SchemeContext } from '../wrap/types.js';
 import { readKeyFile } from './files.js';
 import { parseDecryptionKeyData, type PasswordCandidates } from './private-key.js';
 
-export async function loadDecryptionKey(spec: string): Promise<DecryptionKey> {
+export async function loadDecryptionKey(spec: string, ctx: SchemeContext = defaultSchemeContext(), schemes: SchemeRegistry = defaultSchemes): Promise<DecryptionKey> {
+  for (const s of schemes.all) {
+    const claimed = await s.loadKeySpec?.(spec, ctx);
+    if (claimed) return claimed;
+  }
   const { path, passwordSpec } = await splitKeySpec(spec);
   const data = await readKeyFile(path, 'INVALID_KEY');
   const passwords = passwordSpec === undefined ? [] : await readPassword(passwordSpec, path);
-  return parseDecryptionKeyData(data, path, passwords);
+  return loadKeyData({ path, data, passwords }, ctx, schemes);
+}
+
+/** Key material already read (a key directory, a decoder payload): the schemes' claims, then the shared formats. */
+export async function loadKeyData(file: KeyFile, ctx: SchemeContext = defaultSchemeContext(), schemes: SchemeRegistry = defaultSchemes): Promise<DecryptionKey> {
+  for (const s of schemes.all) {
+    const claimed = await s.loadKeyFile?.(file, ctx);
+    if (claimed) return claimed;
+  }
+  return parseDecryptionKeyData(file.data, file.path, file.passwords);
 }
 
 async function isFile(p: string): Promise<boolean> {

@@ -1,8 +1,10 @@
 /**
- * What a `--decryption-key` file holds (spec §6.2), decided from its content.
+ * The shared key-file formats (spec §6.2), for files no scheme claimed
+ * (KeyScheme.loadKeyFile runs first), decided from their content.
  * Accepted: DER PKCS#8 / PKCS#1 / SEC1, PEM PKCS#8 / PKCS#1, legacy encrypted
- * PEM and encrypted PKCS#8 (with a password), private JWK, X.509 certificates
- * (kept for PKCS#7) and binary OpenPGP secret keyrings (kept for pgp).
+ * PEM and encrypted PKCS#8 (with a password), private JWK → kind `private-key`;
+ * X.509 certificates → kind `certificates`; binary OpenPGP secret keyrings are
+ * kept as bytes until a pgp scheme claims them.
  * Everything ocicrypt would silently ignore fails here with a one-line message
  * that names the file and the fix. Messages never contain key bytes or the
  * password.
@@ -11,6 +13,7 @@ import { createPrivateKey, createPublicKey, X509Certificate, type JsonWebKey, ty
 import { ImgsealError } from '../../errors.js';
 import { describeKeyType, jweKeyFamily } from '../wrap/jwe/algorithms.js';
 import type { DecryptionKey } from '../wrap/types.js';
+import { certificatesEntry, OPENPGP_SECRET_KEYS_KIND, privateKeyEntry, type OpenpgpSecretKeysMaterial } from './material.js';
 import { jsonObject, looksLikePkcs11Yaml, openpgpFirstTag, pemBlocks, type PemBlock } from './files.js';
 
 /** Password candidates in order (a password file's trailing newline is tried both ways). */
@@ -26,10 +29,10 @@ export function parseDecryptionKeyData(data: Buffer, path: string, passwords: Pa
   if (first) return fromPem(first, blocks, path, passwords);
 
   const jwk = jsonObject(data);
-  if (jwk) return { source: path, privateKey: fromJwk(jwk, path) };
+  if (jwk) return privateKeyEntry(path, fromJwk(jwk, path));
 
   const tag = openpgpFirstTag(data);
-  if (tag === 5) return { source: path, openpgpSecretKeys: data };
+  if (tag === 5) return { source: path, kind: OPENPGP_SECRET_KEYS_KIND, material: { data, passwords } satisfies OpenpgpSecretKeysMaterial };
   if (tag === 6) throw invalid(path, 'is an OpenPGP public key; decryption needs the secret key (gpg --export-secret-keys KEYID > file)');
 
   if (looksLikePkcs11Yaml(data)) throw invalid(path, 'PKCS#11 key files are not supported yet');
@@ -37,13 +40,13 @@ export function parseDecryptionKeyData(data: Buffer, path: string, passwords: Pa
   // Raw DER in ocicrypt's order: PKCS#8, PKCS#1, SEC1.
   for (const type of ['pkcs8', 'pkcs1', 'sec1'] as const) {
     try {
-      return { source: path, privateKey: usable(createPrivateKey({ key: data, format: 'der', type }), path) };
+      return privateKeyEntry(path, usable(createPrivateKey({ key: data, format: 'der', type }), path));
     } catch (err) {
       if (err instanceof ImgsealError) throw err;
     }
   }
   try {
-    return { source: path, certificates: [new X509Certificate(data)] };
+    return certificatesEntry(path, [new X509Certificate(data)]);
   } catch {
     // fall through
   }
@@ -60,16 +63,16 @@ function fromPem(block: PemBlock, blocks: PemBlock[], path: string, passwords: P
     case 'PRIVATE KEY':
     case 'RSA PRIVATE KEY': {
       const encrypted = /ENCRYPTED/.test(block.headers['Proc-Type'] ?? '');
-      return { source: path, privateKey: decodePem(block, path, encrypted ? passwords : undefined) };
+      return privateKeyEntry(path, decodePem(block, path, encrypted ? passwords : undefined));
     }
     case 'ENCRYPTED PRIVATE KEY':
-      return { source: path, privateKey: decodePem(block, path, passwords) };
+      return privateKeyEntry(path, decodePem(block, path, passwords));
     case 'EC PRIVATE KEY':
       // ocicrypt ignores SEC1 PEM (only SEC1 DER works); refusing keeps the key
       // file usable with skopeo/ctr-enc as well.
       throw invalid(path, `SEC1 "EC PRIVATE KEY" PEM is not supported (ocicrypt ignores it); convert it with: openssl pkcs8 -topk8 -nocrypt -in ${path} -out key.p8.pem`);
     case 'CERTIFICATE':
-      return { source: path, certificates: certificates(blocks, path) };
+      return certificatesEntry(path, certificates(blocks, path));
     case 'PUBLIC KEY':
     case 'RSA PUBLIC KEY':
       throw invalid(path, 'is a public key; decryption needs the private key');

@@ -11,8 +11,8 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DigestVerifier } from '../../copy/steps/verify-digest.js';
-import { decryptionSteps, unwrapLayerKey } from '../../copy/steps/decrypt.js';
+import { decryptTransforms, openLayer } from '../../crypto/layer/index.js';
+import { defaultSchemeContext } from '../../crypto/wrap/config.js';
 import { ImgsealError, isImgsealError } from '../../errors.js';
 import { decryptedMediaType, isEncryptedMediaType, layerCompression } from '../../model/media-types.js';
 import { payloadKeys, readKeyDirectory } from './key-dir.js';
@@ -56,7 +56,7 @@ export async function decodeLayer(opts: DecodeLayerOptions): Promise<DecodeLayer
   const keys = [...payloadKeys(opts.payload.parameters, dir.skipped), ...dir.keys];
   let unwrapped;
   try {
-    unwrapped = await unwrapLayerKey(layer, keys, what);
+    unwrapped = await openLayer(layer, { ...defaultSchemeContext(), keys }, what);
   } catch (err) {
     if (isImgsealError(err, 'MISSING_PRIVATE_KEY', 'NO_SUITABLE_KEY')) {
       const where = opts.keysDir ? ` in ${opts.keysDir}` : ' (no --decryption-keys-path)';
@@ -69,7 +69,7 @@ export async function decodeLayer(opts: DecodeLayerOptions): Promise<DecodeLayer
   const spool = new Spool(opts.spoolDir);
   try {
     const writer = spool.writer();
-    await pipeline(opts.input, new DigestVerifier(layer.digest, layer.size, what), ...decryptionSteps(unwrapped, { compression, what }), writer);
+    await pipeline([opts.input, ...decryptTransforms(unwrapped, { compression, what, ciphertext: { digest: layer.digest, size: layer.size } }), writer]);
     // Every check has passed: only now does a byte reach the output.
     await pipeline(spool.reader(), opts.output);
     return { size: writer.bytesWritten, mediaType: plainType };

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { copyImage } from '../../../src/copy/index.js';
-import { parseRecipient } from '../../../src/crypto/keys/index.js';
+import { parseRecipient } from '../../../src/crypto/wrap/index.js';
 import { isImgsealError } from '../../../src/errors.js';
 import { parseImageName } from '../../../src/transports/transports.js';
 import { FIXTURES, PLAIN_TWO_LAYER, listDir, needSkopeo, readLayout, skopeo, tempDir } from './helpers.js';

@@ -4,8 +4,10 @@
  * any RFC 7518 enc; tolerates go-jose's duplicated top-level `encrypted_key`
  * in general JSON.
  */
+import type { KeyObject } from 'node:crypto';
 import type { FlattenedJWE, GeneralJWE } from 'jose';
 import { ImgsealError } from '../../../errors.js';
+import { privateKeyOf } from '../../keys/material.js';
 import type { DecryptionKey } from '../types.js';
 import { JWE_CONTENT_ENCRYPTIONS, JWE_KEY_ALGORITHMS, jweKeyFamily } from './algorithms.js';
 
@@ -31,8 +33,13 @@ export function parseJweJson(entry: Uint8Array): Record<string, unknown> {
  * the next entry, as Go does).
  */
 export async function unwrapJwe(entry: Uint8Array, keys: readonly DecryptionKey[]): Promise<Uint8Array | undefined> {
-  const jwe = parseJweJson(entry);
-  let decrypt: (key: NonNullable<DecryptionKey['privateKey']>) => Promise<Uint8Array>;
+  const privateKeys = keys.map(privateKeyOf).filter((k): k is KeyObject => k !== undefined && jweKeyFamily(k) !== undefined);
+  return unwrapJweWith(parseJweJson(entry), privateKeys);
+}
+
+/** unwrapJwe on a parsed JWE with bare private keys. */
+export async function unwrapJweWith(jwe: Record<string, unknown>, privateKeys: readonly KeyObject[]): Promise<Uint8Array | undefined> {
+  let decrypt: (key: KeyObject) => Promise<Uint8Array>;
   if (Array.isArray(jwe.recipients)) {
     // Go ignores the top-level encrypted_key/header when recipients exist; jose
     // does too today, but stripping them keeps that independent of its version.
@@ -42,10 +49,9 @@ export async function unwrapJwe(entry: Uint8Array, keys: readonly DecryptionKey[
     decrypt = async (key) => (await (await import('jose')).flattenedDecrypt(jwe as unknown as FlattenedJWE, key, OPTIONS)).plaintext;
   }
   let lastStructural: Error | undefined;
-  for (const k of keys) {
-    if (!k.privateKey || !jweKeyFamily(k.privateKey)) continue;
+  for (const k of privateKeys) {
     try {
-      return await decrypt(k.privateKey);
+      return await decrypt(k);
     } catch (err) {
       // "This key does not fit" is the normal case; remember only errors that
       // say the JWE itself is malformed so they are not lost.

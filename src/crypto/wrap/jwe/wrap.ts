@@ -9,26 +9,25 @@
  * `kid` is the recipient key's RFC 7638 thumbprint (not a JWK's own kid) so that
  * layerinfo shows the same fingerprint `imgseal keygen` printed.
  */
+import type { KeyObject } from 'node:crypto';
 import { ImgsealError } from '../../../errors.js';
-import { publicKeyFingerprint } from '../../keys/fingerprint.js';
 import type { Recipient } from '../types.js';
 import { JWE_ENC, jweAlgorithmFor } from './algorithms.js';
+import { jweMaterial } from './recipient.js';
 
 interface Prepared {
-  recipient: Recipient;
+  publicKey: KeyObject;
   alg: string;
   kid: string;
 }
 
-async function prepare(r: Recipient): Promise<Prepared> {
-  if (r.scheme !== 'jwe' || !r.publicKey) {
-    throw new ImgsealError('INVALID_RECIPIENT', `${r.source}: not a JWE recipient with a public key`);
-  }
-  return { recipient: r, alg: jweAlgorithmFor(r.publicKey, r.jwkAlg), kid: r.fingerprint ?? (await publicKeyFingerprint(r.publicKey)) };
+function prepare(r: Recipient): Prepared {
+  const m = jweMaterial(r);
+  return { publicKey: m.publicKey, alg: jweAlgorithmFor(m.publicKey, m.jwkAlg), kid: m.fingerprint };
 }
 
 /** go-jose's member order, so our annotations look like skopeo's. */
-function ordered(jwe: Record<string, unknown>): Record<string, unknown> {
+export function ordered(jwe: Record<string, unknown>): Record<string, unknown> {
   const order = ['protected', 'unprotected', 'header', 'recipients', 'encrypted_key', 'aad', 'iv', 'ciphertext', 'tag'];
   const out: Record<string, unknown> = {};
   for (const k of order) if (jwe[k] !== undefined) out[k] = jwe[k];
@@ -40,15 +39,15 @@ export async function wrapJwe(privateOptions: Uint8Array, recipients: readonly R
   // jose is loaded on first use: commands that never wrap keys start without it.
   const { FlattenedEncrypt, GeneralEncrypt } = await import('jose');
   if (recipients.length === 0) throw new ImgsealError('INTERNAL', 'JWE wrap called without recipients');
-  const prepared = await Promise.all(recipients.map(prepare));
+  const prepared = recipients.map(prepare);
   let jwe: Record<string, unknown>;
   try {
     const only = prepared.length === 1 ? prepared[0] : undefined;
     if (only) {
-      jwe = { ...(await new FlattenedEncrypt(privateOptions).setProtectedHeader({ alg: only.alg, enc: JWE_ENC, kid: only.kid }).encrypt(only.recipient.publicKey as NonNullable<Recipient['publicKey']>)) };
+      jwe = { ...(await new FlattenedEncrypt(privateOptions).setProtectedHeader({ alg: only.alg, enc: JWE_ENC, kid: only.kid }).encrypt(only.publicKey)) };
     } else {
       const enc = new GeneralEncrypt(privateOptions).setProtectedHeader({ enc: JWE_ENC });
-      for (const p of prepared) enc.addRecipient(p.recipient.publicKey as NonNullable<Recipient['publicKey']>).setUnprotectedHeader({ alg: p.alg, kid: p.kid });
+      for (const p of prepared) enc.addRecipient(p.publicKey).setUnprotectedHeader({ alg: p.alg, kid: p.kid });
       jwe = { ...(await enc.encrypt()) };
     }
   } catch (err) {

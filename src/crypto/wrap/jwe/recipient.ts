@@ -1,44 +1,60 @@
 /**
- * `--encryption-key SCHEME:VALUE` → a loaded Recipient (spec §6.1). Only `jwe`
- * is implemented; the other ocicrypt schemes are recognised so users get
- * "not supported yet" instead of "not recognized" or, worse, silence.
+ * `jwe:FILE` → a JWE recipient (spec §6.1): DER or PEM SubjectPublicKeyInfo, or a
+ * public JWK. For `recipients remove` (purpose `match`) a private key file is
+ * accepted too: it identifies entries that carry no `kid` by decrypting them.
  */
 import { createPublicKey, X509Certificate, type JsonWebKey, type KeyObject } from 'node:crypto';
-import { ImgsealError } from '../../errors.js';
-import type { Recipient } from '../wrap/types.js';
-import { jweAlgorithmFor } from '../wrap/jwe/algorithms.js';
-import { publicKeyFingerprint } from './fingerprint.js';
-import { jsonObject, pemBlocks, readKeyFile } from './files.js';
+import { ImgsealError } from '../../../errors.js';
+import { publicKeyFingerprint } from '../../keys/fingerprint.js';
+import { jsonObject, pemBlocks, readKeyFile } from '../../keys/files.js';
+import { privateKeyOf } from '../../keys/material.js';
+import { parseDecryptionKeyData } from '../../keys/private-key.js';
+import type { Recipient, RecipientPurpose } from '../types.js';
+import { jweAlgorithmFor } from './algorithms.js';
 
-const NOT_YET = ['pkcs7', 'pgp', 'pkcs11', 'provider'];
+/** What a JWE Recipient carries (its `material`). */
+export interface JweRecipientMaterial {
+  publicKey: KeyObject;
+  /** `alg` from a JWK, when it had one. */
+  jwkAlg?: string;
+  /** `kid` from a JWK, when it had one (other tools write it into the entry). */
+  jwkKid?: string;
+  /** RFC 7638 SHA-256 JWK thumbprint (base64url); what we write as `kid`. */
+  fingerprint: string;
+  /** Only for purpose `match`: the private key that identifies kid-less entries. */
+  privateKey?: KeyObject;
+}
 
 function bad(message: string): ImgsealError {
   return new ImgsealError('INVALID_RECIPIENT', message);
 }
 
-export async function parseRecipient(spec: string): Promise<Recipient> {
-  const i = spec.indexOf(':');
-  if (i < 0) throw bad(`Invalid recipient format: ${spec} (expected SCHEME:VALUE, e.g. jwe:key.pub.pem)`);
-  const scheme = spec.slice(0, i);
-  const value = spec.slice(i + 1);
-  if (scheme === 'jwe') return parseJweRecipient(value, spec);
-  if (NOT_YET.includes(scheme)) {
-    throw bad(`${scheme} recipients are not supported yet (only jwe:<public key file> is); in ${spec}`);
+export function jweMaterial(r: Recipient): JweRecipientMaterial {
+  const m = r.material as Partial<JweRecipientMaterial> | undefined;
+  if (r.scheme !== 'jwe' || !m?.publicKey || typeof m.fingerprint !== 'string') {
+    throw new ImgsealError('INVALID_RECIPIENT', `${r.source}: not a JWE recipient with a public key`);
   }
-  throw bad(`Provided protocol not recognized: ${scheme}`);
+  return m as JweRecipientMaterial;
 }
 
-async function parseJweRecipient(path: string, source: string): Promise<Recipient> {
+export async function parseJweRecipient(path: string, purpose: RecipientPurpose = 'encrypt'): Promise<Recipient> {
+  const source = `jwe:${path}`;
   if (path === '') throw bad(`Invalid recipient format: ${source} (missing public key file after jwe:)`);
   const data = await readKeyFile(path, 'INVALID_RECIPIENT');
   const notPublic = (hint: string): ImgsealError => bad(`File provided is not a public key: ${path} (${hint})`);
   let publicKey: KeyObject;
+  let privateKey: KeyObject | undefined;
   let jwkAlg: string | undefined;
   let jwkKid: string | undefined;
 
   const jwk = jsonObject(data);
   const pem = pemBlocks(data)[0];
-  if (jwk) {
+  if (purpose === 'match' && isPrivateKeyFile(data, jwk, pem?.label)) {
+    privateKey = privateKeyOf(parseDecryptionKeyData(data, path, []));
+    if (!privateKey) throw notPublic('not a public or private key');
+    publicKey = createPublicKey(privateKey);
+    if (jwk && typeof jwk.kid === 'string') jwkKid = jwk.kid;
+  } else if (jwk) {
     if (jwk.d !== undefined) throw notPublic('it is a private JWK; give the public JWK (without "d")');
     if (jwk.kty !== 'RSA' && jwk.kty !== 'EC') throw notPublic(`JWK kty ${String(jwk.kty)} is not RSA or EC`);
     try {
@@ -79,7 +95,19 @@ async function parseJweRecipient(path: string, source: string): Promise<Recipien
     throw bad(`${path}: ${(err as Error).message}`);
   }
   const fingerprint = await publicKeyFingerprint(publicKey);
-  return { scheme: 'jwe', source, publicKey, jwkAlg, jwkKid, fingerprint };
+  const material: JweRecipientMaterial = { publicKey, fingerprint, ...(jwkAlg ? { jwkAlg } : {}), ...(jwkKid ? { jwkKid } : {}), ...(privateKey ? { privateKey } : {}) };
+  return { scheme: 'jwe', source, label: `jwe:${fingerprint}`, material };
+}
+
+function isPrivateKeyFile(data: Buffer, jwk: Record<string, unknown> | undefined, pemLabel: string | undefined): boolean {
+  if (jwk) return jwk.d !== undefined;
+  if (pemLabel !== undefined) return pemLabel.includes('PRIVATE KEY');
+  try {
+    createPublicKey({ key: data, format: 'der', type: 'spki' });
+    return false;
+  } catch {
+    return true; // DER that is no public key: let the private-key parser decide (and explain)
+  }
 }
 
 function derHint(data: Buffer, path: string): string {
