@@ -1,4 +1,6 @@
 /** Loading decryption keys from what users type, the shared key materials, and keygen. */
+/** Also here (where it lived before the scheme interface), for callers that import it from keys. */
+export { parseRecipient } from '../wrap/recipients.js';
 export { loadDecryptionKey, loadKeyData, splitKeySpec, readPassword } from './decryption-key.js';
 export { parseDecryptionKeyData, type PasswordCandidates } from './private-key.js';
 export {
