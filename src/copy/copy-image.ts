@@ -33,7 +33,7 @@ export async function copyImage(source: ImageReference, destination: ImageRefere
 }
 
 async function copyWithSignal(source: ImageReference, destination: ImageReference, opts: CopyOptions): Promise<CopyResult> {
-  const src = await source.newImageSource(opts.sourceContext ?? {});
+  const src = await source.newImageSource(opts.signal ? { ...opts.sourceContext, signal: opts.signal } : (opts.sourceContext ?? {}));
   try {
     // Every byte the copy uses is verified, the manifests included (a source only reads).
     const top = await getVerifiedManifest(src);

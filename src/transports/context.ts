@@ -17,4 +17,6 @@ export type RegistryCredentials = HttpCredentials;
 export interface SystemContext extends HttpContext {
   /** The platform an index is resolved to when no platform is asked for. */
   platform?: Platform;
+  /** Stops long work while a source or destination opens (e.g. indexing an archive). */
+  signal?: AbortSignal;
 }

@@ -30,8 +30,8 @@ export class DockerArchiveReference implements ImageReference {
     return `docker-archive:${this.text}`;
   }
 
-  newImageSource(_ctx: SystemContext): Promise<ImageSource> {
-    return openDockerArchiveSource(this);
+  newImageSource(ctx: SystemContext): Promise<ImageSource> {
+    return openDockerArchiveSource(this, ctx.signal);
   }
 
   newImageDestination(_ctx: SystemContext): Promise<ImageDestination> {

@@ -20,8 +20,8 @@ import { indexTar, type TarEntry, type TarIndex } from './tar-index.js';
 
 type DockerArchiveRef = ImageReference & { file: string; tagged: NamedTagged | undefined; sourceIndex: number | undefined };
 
-export async function openDockerArchiveSource(ref: DockerArchiveRef): Promise<ImageSource> {
-  const tar = await indexTar(ref.file);
+export async function openDockerArchiveSource(ref: DockerArchiveRef, signal?: AbortSignal): Promise<ImageSource> {
+  const tar = await indexTar(ref.file, signal ? { signal } : {});
   try {
     const mj = tar.find('manifest.json');
     if (!mj) throw new ImgsealError('MANIFEST_INVALID', `${ref.file} is not a docker-archive: no manifest.json`);

@@ -29,8 +29,8 @@ export class OciArchiveReference implements ImageReference {
     return `oci-archive:${this.file}${this.refName === undefined ? '' : `:${this.refName}`}`;
   }
 
-  newImageSource(_ctx: SystemContext): Promise<ImageSource> {
-    return openOciArchiveSource(this);
+  newImageSource(ctx: SystemContext): Promise<ImageSource> {
+    return openOciArchiveSource(this, ctx.signal);
   }
 
   newImageDestination(_ctx: SystemContext): Promise<ImageDestination> {

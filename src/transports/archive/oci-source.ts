@@ -15,8 +15,8 @@ import { MANIFEST_SIZE_LIMIT } from '../../util/limits.js';
 import { indexTar, type TarIndex } from './tar-index.js';
 
 
-export async function openOciArchiveSource(ref: ImageReference & { file: string; refName: string | undefined }): Promise<ImageSource> {
-  const tar = await indexTar(ref.file);
+export async function openOciArchiveSource(ref: ImageReference & { file: string; refName: string | undefined }, signal?: AbortSignal): Promise<ImageSource> {
+  const tar = await indexTar(ref.file, signal ? { signal } : {});
   try {
     return await openIndexed(ref, tar);
   } catch (err) {

@@ -16,6 +16,7 @@ import { createReadStream } from 'node:fs';
 import { Readable, addAbortSignal } from 'node:stream';
 import { posix } from 'node:path';
 import { ImgsealError } from '../../errors.js';
+import { throwIfAborted } from '../../util/abort.js';
 import { decompressArchive, detectCompression, type ArchiveCompression } from './decompress.js';
 
 const BLOCK = 512;
@@ -108,7 +109,8 @@ export class TarIndex {
  * (decompress.ts), which close() removes; other compressions and non-tar files are
  * refused with a clear message.
  */
-export async function indexTar(file: string): Promise<TarIndex> {
+export async function indexTar(file: string, opts: { signal?: AbortSignal } = {}): Promise<TarIndex> {
+  throwIfAborted(opts.signal);
   let fh: FileHandle;
   try {
     fh = await open(file, 'r');
@@ -121,7 +123,7 @@ export async function indexTar(file: string): Promise<TarIndex> {
     const head = Buffer.alloc(8);
     const { bytesRead } = await fh.read(head, 0, head.length, 0);
     compression = detectCompression(head.subarray(0, bytesRead));
-    if (compression === 'none') return new TarIndex(file, await readHeaders(fh, file));
+    if (compression === 'none') return new TarIndex(file, await readHeaders(fh, file, opts.signal));
   } finally {
     await fh.close();
   }
@@ -129,7 +131,7 @@ export async function indexTar(file: string): Promise<TarIndex> {
   try {
     const plain = await open(copy.path, 'r');
     try {
-      return new TarIndex(file, await readHeaders(plain, file), copy);
+      return new TarIndex(file, await readHeaders(plain, file, opts.signal), copy);
     } finally {
       await plain.close();
     }
@@ -139,7 +141,12 @@ export async function indexTar(file: string): Promise<TarIndex> {
   }
 }
 
-async function readHeaders(fh: FileHandle, file: string): Promise<Map<string, TarEntry>> {
+/**
+ * One pass over the headers. Every number is checked before it moves the position
+ * (a negative size once sent it backwards forever), so each step advances by at least
+ * one block and the scan ends; it also stops when `signal` aborts.
+ */
+async function readHeaders(fh: FileHandle, file: string, signal?: AbortSignal): Promise<Map<string, TarEntry>> {
   const entries = new Map<string, TarEntry>();
   const fileSize = (await fh.stat()).size;
   const block = Buffer.alloc(BLOCK);
@@ -150,6 +157,7 @@ async function readHeaders(fh: FileHandle, file: string): Promise<Map<string, Ta
   let nextSize: number | undefined;
 
   for (;;) {
+    throwIfAborted(signal);
     const { bytesRead } = await fh.read(block, 0, BLOCK, pos);
     if (bytesRead === 0 && pos > 0) {
       // EOF without the end-of-archive blocks: accepted, as Go's archive/tar does, unless
@@ -166,8 +174,9 @@ async function readHeaders(fh: FileHandle, file: string): Promise<Map<string, Ta
     const headerOnly = '12345'.includes(typeflag);
     const size = headerOnly ? 0 : (nextSize ?? parseNumber(block.subarray(124, 136), file));
     const dataOffset = pos + BLOCK;
+    // size is a safe, non-negative integer (parseNumber, paxSize): the position only moves forward.
     pos = dataOffset + Math.ceil(size / BLOCK) * BLOCK;
-    if (pos > fileSize) throw truncated(file); // data or its padding cut off
+    if (!Number.isSafeInteger(pos) || pos > fileSize) throw truncated(file); // data or its padding cut off
 
     if (typeflag === 'x' || typeflag === 'L' || typeflag === 'K' || typeflag === 'g') {
       const data = await readData(fh, dataOffset, size, file);
@@ -175,7 +184,7 @@ async function readHeaders(fh: FileHandle, file: string): Promise<Map<string, Ta
         const rec = parsePax(data, file);
         if (rec.path !== undefined) nextName = rec.path;
         if (rec.linkpath !== undefined) nextLink = rec.linkpath;
-        if (rec.size !== undefined) nextSize = Number(rec.size);
+        if (rec.size !== undefined) nextSize = paxSize(rec.size, file);
       } else if (typeflag === 'L') {
         nextName = cString(data);
       } else if (typeflag === 'K') {
@@ -228,9 +237,18 @@ function cString(b: Buffer): string {
   return b.subarray(0, end === -1 ? b.length : end).toString('utf8');
 }
 
+/** A pax `size` record: decimal digits only, a safe integer (Go's archive/tar is as strict). */
+function paxSize(value: string, file: string): number {
+  const n = /^[0-9]{1,16}$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n)) throw new ImgsealError('MANIFEST_INVALID', `${file}: invalid size ${JSON.stringify(value.slice(0, 40))} in a pax header`);
+  return n;
+}
+
 /** Octal, or GNU base-256 when the high bit of the first byte is set. */
 function parseNumber(field: Buffer, file: string): number {
   if ((field[0] ?? 0) & 0x80) {
+    // 0xff starts a negative (two's complement) base-256 number: no size is negative.
+    if ((field[0] ?? 0) & 0x40) throw new ImgsealError('MANIFEST_INVALID', `${file}: negative size in a tar header`);
     let n = (field[0] ?? 0) & 0x7f;
     for (let i = 1; i < field.length; i++) n = n * 256 + (field[i] ?? 0);
     if (!Number.isSafeInteger(n)) throw new ImgsealError('MANIFEST_INVALID', `${file}: tar entry size too large`);
@@ -256,8 +274,10 @@ function parsePax(data: Buffer, file: string): Record<string, string> {
   while (i < data.length) {
     if (data[i] === 0) break;
     const sp = data.indexOf(0x20, i);
-    const len = sp === -1 ? NaN : Number(data.subarray(i, sp).toString('latin1'));
-    if (!Number.isSafeInteger(len) || len <= 0 || i + len > data.length) {
+    const digits = sp === -1 ? '' : data.subarray(i, sp).toString('latin1');
+    const len = /^[0-9]{1,9}$/.test(digits) ? Number(digits) : NaN;
+    // "<len> <key>=<value>\n": the length covers the whole record, which ends in a newline.
+    if (!Number.isSafeInteger(len) || sp + 1 >= i + len || i + len > data.length || data[i + len - 1] !== 0x0a) {
       throw new ImgsealError('MANIFEST_INVALID', `${file}: corrupt pax header`);
     }
     const rec = data.subarray(sp + 1, i + len - 1).toString('utf8');
