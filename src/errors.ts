@@ -38,7 +38,8 @@ export type CryptoErrorCode =
   | 'PKCS11_PIN_INCORRECT' // the token refused the PIN of a pkcs11 key file
   | 'PKCS11_ERROR' // the PKCS#11 module or token failed (no token, no key object, mechanism refused)
   | 'LAST_RECIPIENT' // removing recipients would leave a layer that nobody can open
-  | 'RECIPIENT_NOT_FOUND'; // a recipient to remove is on no layer
+  | 'RECIPIENT_NOT_FOUND' // a recipient to remove is on no layer
+  | 'KEY_PROVIDER_ERROR'; // a key provider failed, timed out or answered something that is not the protocol
 
 /** Codes of network transports. */
 export type RegistryErrorCode =
@@ -78,6 +79,7 @@ export type SignatureErrorCode =
 
 export type GeneralErrorCode =
   | 'INVALID_ARGUMENT' // a flag value or option that makes no sense
+  | 'INVALID_CONFIG' // a configuration file a user wrote (e.g. OCICRYPT_KEYPROVIDER_CONFIG) that does not parse
   | 'IO_ERROR'
   | 'ABORTED'
   | 'UNFINISHED' // the process ran out of work with the operation still pending (a bug): never exit 0 then
