@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { providerUnwrap, providerWrap, type KeyProviderOptions } from '../../src/crypto/wrap/provider/client.js';
-import { loadKeyProviderConfig, parseKeyProviderConfig, type KeyProviderConfig } from '../../src/crypto/wrap/provider/config.js';
+import { loadKeyProviderConfig, parseKeyProviderConfig, type KeyProviders } from '../../src/crypto/wrap/provider/config.js';
 import { decodeBytesField1, encodeBytesField1, keyProviderServiceDefinition } from '../../src/crypto/wrap/provider/grpc.js';
 import { keyUnwrapRequest, keyWrapRequest, parseKeyUnwrapAnswer, parseKeyWrapAnswer } from '../../src/crypto/wrap/provider/protocol.js';
 import { isImgsealError } from '../../src/errors.js';
@@ -32,7 +32,7 @@ function keyFile(name: string): string {
   return p;
 }
 
-function config(providers: Record<string, unknown>): KeyProviderConfig {
+function config(providers: Record<string, unknown>): KeyProviders {
   return parseKeyProviderConfig(JSON.stringify({ 'key-providers': providers }), 'kp.json');
 }
 
@@ -61,12 +61,13 @@ describe('key-provider config', () => {
       }),
       'kp.json',
     );
-    assert.deepEqual(c.providers.get('a'), { kind: 'cmd', path: '/usr/bin/kp', args: ['--x'] });
-    assert.deepEqual(c.providers.get('b'), { kind: 'cmd', path: '/usr/bin/kp2', args: [] });
-    assert.deepEqual(c.providers.get('c.d_e-1'), {
-      kind: 'grpc',
-      address: 'unix:///run/kp.sock',
-      tls: { rootCaFile: 'ca.pem', certFile: 'c.pem', keyFile: 'k.pem', serverName: 'kp', insecureSkipVerify: false },
+    assert.deepEqual(c, {
+      a: { cmd: { path: '/usr/bin/kp', args: ['--x'] } },
+      b: { cmd: { path: '/usr/bin/kp2', args: [] } },
+      'c.d_e-1': {
+        grpc: 'unix:///run/kp.sock',
+        grpcTls: { rootCaFile: 'ca.pem', certFile: 'c.pem', keyFile: 'k.pem', serverName: 'kp', insecureSkipVerify: false },
+      },
     });
   });
 
@@ -97,11 +98,11 @@ describe('key-provider config', () => {
   }
 
   test('OCICRYPT_KEYPROVIDER_CONFIG: unset → no providers; a missing file → an error naming it', async () => {
-    assert.equal((await loadKeyProviderConfig({})).providers.size, 0);
+    assert.equal(await loadKeyProviderConfig({}), undefined);
     await assert.rejects(loadKeyProviderConfig({ OCICRYPT_KEYPROVIDER_CONFIG: join(tmp, 'none.json') }), rejectsWith('INVALID_CONFIG', /none\.json: cannot read the key-provider config: no such file/));
     const f = join(tmp, 'kp.json');
     writeFileSync(f, JSON.stringify({ 'key-providers': { x: { grpc: '127.0.0.1:1' } } }));
-    assert.equal((await loadKeyProviderConfig({ OCICRYPT_KEYPROVIDER_CONFIG: f })).providers.get('x')?.kind, 'grpc');
+    assert.deepEqual(await loadKeyProviderConfig({ OCICRYPT_KEYPROVIDER_CONFIG: f }), { x: { grpc: '127.0.0.1:1' } });
   });
 });
 
@@ -149,7 +150,7 @@ describe('keyprovider protocol', () => {
 
 describe('command key provider (example provider)', () => {
   test('wrap → unwrap round trip; another key answers "not mine"', async () => {
-    const opts: KeyProviderOptions = { config: config({ aes: cmd(process.execPath, [EXAMPLE, '--key', keyFile('k-cmd')]), other: cmd(process.execPath, [EXAMPLE, '--key', keyFile('k-other')]) }) };
+    const opts: KeyProviderOptions = { providers: config({ aes: cmd(process.execPath, [EXAMPLE, '--key', keyFile('k-cmd')]), other: cmd(process.execPath, [EXAMPLE, '--key', keyFile('k-other')]) }) };
     const entry = await providerWrap('aes', [Buffer.from('Enabled')], PRIV, opts);
     assert.equal(JSON.parse(entry.toString()).wrap_type, 'A256GCM');
     assert.ok(!entry.includes(PRIV));
@@ -161,7 +162,7 @@ describe('command key provider (example provider)', () => {
   test('the provider gets exactly its own parameters', async () => {
     const dir = join(tmp, 'rec');
     mkdirSync(dir);
-    const opts: KeyProviderOptions = { config: config({ rec: cmd(join(BAD, 'record.sh'), ['--key', keyFile('k-rec')]) }), env: { ...process.env, RECORD_DIR: dir } };
+    const opts: KeyProviderOptions = { providers: config({ rec: cmd(join(BAD, 'record.sh'), ['--key', keyFile('k-rec')]) }), env: { ...process.env, RECORD_DIR: dir } };
     const entry = await providerWrap('rec', [Buffer.from('tenant=a')], PRIV, opts);
     await providerUnwrap('rec', [Buffer.from('tenant=a')], entry, opts);
     const reqs = readdirSync(dir).sort().map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')));
@@ -170,30 +171,32 @@ describe('command key provider (example provider)', () => {
   });
 
   test('exits non-zero → one line with its stderr', async () => {
-    const opts: KeyProviderOptions = { config: config({ bad: cmd(join(BAD, 'exit-nonzero.sh')) }) };
+    const opts: KeyProviderOptions = { providers: config({ bad: cmd(join(BAD, 'exit-nonzero.sh')) }) };
     await assert.rejects(providerWrap('bad', [], PRIV, opts), rejectsWith('KEY_PROVIDER_ERROR', /^key provider bad: .*exit-nonzero\.sh failed \(exit status 3\): stderr: kms: permission denied/));
     await assert.rejects(providerUnwrap('bad', [], Buffer.from('x'), opts), rejectsWith('KEY_PROVIDER_ERROR', /exit status 3/));
   });
 
   test('prints garbage → one line', async () => {
-    const opts: KeyProviderOptions = { config: config({ junk: cmd(join(BAD, 'garbage.sh')) }) };
+    const opts: KeyProviderOptions = { providers: config({ junk: cmd(join(BAD, 'garbage.sh')) }) };
     await assert.rejects(providerWrap('junk', [], PRIV, opts), rejectsWith('KEY_PROVIDER_ERROR', /^key provider junk: answer is not keyprovider protocol JSON \(not JSON\)/));
   });
 
   test('hangs → killed at the deadline, one line', async () => {
-    const opts: KeyProviderOptions = { config: config({ slow: cmd(join(BAD, 'hang.sh')) }), timeoutMs: 700 };
+    const opts: KeyProviderOptions = { providers: config({ slow: cmd(join(BAD, 'hang.sh')) }), timeoutMs: 700 };
     const t0 = Date.now();
     await assert.rejects(providerWrap('slow', [], PRIV, opts), rejectsWith('KEY_PROVIDER_ERROR', /^key provider slow: no answer within 0\.7 s \(killed\)$/));
     assert.ok(Date.now() - t0 < 5000);
   });
 
   test('a program that does not exist → one line', async () => {
-    const opts: KeyProviderOptions = { config: config({ none: cmd(join(tmp, 'no-such-provider')) }) };
+    const opts: KeyProviderOptions = { providers: config({ none: cmd(join(tmp, 'no-such-provider')) }) };
     await assert.rejects(providerWrap('none', [], PRIV, opts), rejectsWith('KEY_PROVIDER_ERROR', /cannot run .*no-such-provider: no such file/));
   });
 
   test('wrapping with an unconfigured provider → one line naming the config', async () => {
-    await assert.rejects(providerWrap('nope', [], PRIV, { config: config({}) }), rejectsWith('INVALID_RECIPIENT', /key provider nope is not configured in kp\.json/));
+    await assert.rejects(providerWrap('nope', [], PRIV, { providers: config({}), source: 'kp.json' }), rejectsWith('INVALID_RECIPIENT', /key provider nope is not configured in kp\.json/));
+    // Names are looked up as own properties only.
+    await assert.rejects(providerWrap('constructor', [], PRIV, { providers: config({}) }), rejectsWith('INVALID_RECIPIENT', /key provider constructor is not configured \(OCICRYPT_KEYPROVIDER_CONFIG is not set\)/));
   });
 });
 
@@ -240,13 +243,13 @@ describe('gRPC key provider (example provider)', () => {
   });
 
   test('wrap → unwrap round trip over plaintext gRPC', async () => {
-    const opts: KeyProviderOptions = { config: config({ g: { grpc: `127.0.0.1:${server.port}` } }) };
+    const opts: KeyProviderOptions = { providers: config({ g: { grpc: `127.0.0.1:${server.port}` } }) };
     const entry = await providerWrap('g', [Buffer.from('Enabled')], PRIV, opts);
     assert.deepEqual(await providerUnwrap('g', [], entry, opts), PRIV);
   });
 
   test('nobody listening → one line', async () => {
-    const opts: KeyProviderOptions = { config: config({ g: { grpc: '127.0.0.1:1' } }), timeoutMs: 3000 };
+    const opts: KeyProviderOptions = { providers: config({ g: { grpc: '127.0.0.1:1' } }), timeoutMs: 3000 };
     await assert.rejects(providerWrap('g', [], PRIV, opts), rejectsWith('KEY_PROVIDER_ERROR', /^key provider g: WrapKey: (cannot reach 127\.0\.0\.1:1|no answer within)/));
   });
 
@@ -255,7 +258,7 @@ describe('gRPC key provider (example provider)', () => {
     hang.addService(keyProviderServiceDefinition, { WrapKey: () => {}, UnWrapKey: () => {} });
     const port = await new Promise<number>((res, rej) => hang.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))));
     try {
-      const opts: KeyProviderOptions = { config: config({ h: { grpc: `127.0.0.1:${port}` } }), timeoutMs: 800 };
+      const opts: KeyProviderOptions = { providers: config({ h: { grpc: `127.0.0.1:${port}` } }), timeoutMs: 800 };
       await assert.rejects(providerUnwrap('h', [], Buffer.from('x'), opts), rejectsWith('KEY_PROVIDER_ERROR', /^key provider h: UnWrapKey: no answer within 0\.8 s$/));
     } finally {
       hang.forceShutdown();
@@ -263,7 +266,7 @@ describe('gRPC key provider (example provider)', () => {
   });
 
   test('gRPC server errors and garbage answers → one line', async () => {
-    const opts: KeyProviderOptions = { config: config({ g: { grpc: `127.0.0.1:${server.port}` } }) };
+    const opts: KeyProviderOptions = { providers: config({ g: { grpc: `127.0.0.1:${server.port}` } }) };
     // The example provider rejects an annotation that is not its JSON.
     await assert.rejects(providerUnwrap('g', [], Buffer.from('not json'), opts), rejectsWith('KEY_PROVIDER_ERROR', /^key provider g: UnWrapKey: INVALID_ARGUMENT: /));
   });
@@ -274,12 +277,12 @@ describe('gRPC key provider (example provider)', () => {
     await selfSignedCert('kp.test', cert, key);
     const tls = await startExampleGrpc(['--key', keyFile('k-tls'), '--grpc', '127.0.0.1:0', '--tls-cert', cert, '--tls-key', key]);
     try {
-      const good: KeyProviderOptions = { config: config({ s: { grpc: `127.0.0.1:${tls.port}`, 'grpc-tls': { 'root-ca-file': cert, 'server-name': 'kp.test' } } }) };
+      const good: KeyProviderOptions = { providers: config({ s: { grpc: `127.0.0.1:${tls.port}`, 'grpc-tls': { 'root-ca-file': cert, 'server-name': 'kp.test' } } }) };
       const entry = await providerWrap('s', [], PRIV, good);
       assert.deepEqual(await providerUnwrap('s', [], entry, good), PRIV);
-      const skip: KeyProviderOptions = { config: config({ s: { grpc: `127.0.0.1:${tls.port}`, 'grpc-tls': { 'insecure-skip-verify': true } } }) };
+      const skip: KeyProviderOptions = { providers: config({ s: { grpc: `127.0.0.1:${tls.port}`, 'grpc-tls': { 'insecure-skip-verify': true } } }) };
       assert.deepEqual(await providerUnwrap('s', [], entry, skip), PRIV);
-      const untrusted: KeyProviderOptions = { config: config({ s: { grpc: `127.0.0.1:${tls.port}`, 'grpc-tls': { 'server-name': 'kp.test' } } }), timeoutMs: 3000 };
+      const untrusted: KeyProviderOptions = { providers: config({ s: { grpc: `127.0.0.1:${tls.port}`, 'grpc-tls': { 'server-name': 'kp.test' } } }), timeoutMs: 3000 };
       await assert.rejects(providerWrap('s', [], PRIV, untrusted), rejectsWith('KEY_PROVIDER_ERROR', /^key provider s: WrapKey: /));
     } finally {
       tls.child.kill('SIGTERM');

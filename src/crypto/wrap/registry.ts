@@ -3,9 +3,11 @@
  * effect). Adding a scheme = adding its folder and one line in SCHEMES.
  */
 import { jweScheme } from './jwe/index.js';
+import { pgpScheme } from './pgp/index.js';
+import { providerScheme } from './provider/index.js';
 import type { KeyScheme } from './types.js';
 
-const SCHEMES: readonly KeyScheme[] = [jweScheme];
+const SCHEMES: readonly KeyScheme[] = [jweScheme, pgpScheme, providerScheme];
 
 /** Every recipient prefix ocicrypt knows; those we lack say "not supported yet" rather than "not recognized". */
 export const OCICRYPT_PREFIXES: readonly string[] = ['jwe', 'pkcs7', 'pgp', 'pkcs11', 'provider'];

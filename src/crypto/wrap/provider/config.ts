@@ -14,28 +14,14 @@
 import { readFile } from 'node:fs/promises';
 import { ImgsealError } from '../../../errors.js';
 import { parseStrictJson, StrictJsonError } from '../../../util/strict-json.js';
+import type { KeyProviderConfig } from '../types.js';
 
 export const KEYPROVIDER_CONFIG_ENV = 'OCICRYPT_KEYPROVIDER_CONFIG';
 
-export interface GrpcTlsConfig {
-  rootCaFile?: string;
-  certFile?: string;
-  keyFile?: string;
-  serverName?: string;
-  insecureSkipVerify?: boolean;
-}
+export type { KeyProviderConfig } from '../types.js';
 
-export type KeyProviderTransport =
-  | { kind: 'cmd'; path: string; args: string[] }
-  | { kind: 'grpc'; address: string; tls?: GrpcTlsConfig };
-
-export interface KeyProviderConfig {
-  /** File it came from (for messages); undefined for an empty config. */
-  source?: string;
-  providers: ReadonlyMap<string, KeyProviderTransport>;
-}
-
-export const EMPTY_KEYPROVIDER_CONFIG: KeyProviderConfig = { providers: new Map() };
+/** Provider name → how to reach it (SchemeConfig.keyProviders). */
+export type KeyProviders = Readonly<Record<string, KeyProviderConfig>>;
 
 /** Names become `...enc.keys.provider.NAME` and are split off `provider:NAME:PARAMS` at a colon. */
 const PROVIDER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -74,7 +60,7 @@ function str(o: Obj, k: string, where: string, file: string, required: boolean):
 }
 
 /** Parses the configuration text; `file` names it in every error. */
-export function parseKeyProviderConfig(text: string, file: string): KeyProviderConfig {
+export function parseKeyProviderConfig(text: string, file: string): KeyProviders {
   let doc: unknown;
   try {
     doc = parseStrictJson(text);
@@ -87,7 +73,7 @@ export function parseKeyProviderConfig(text: string, file: string): KeyProviderC
   const list = doc['key-providers'];
   if (list === undefined) throw bad(file, 'missing field "key-providers"');
   if (!isObject(list)) throw bad(file, 'field "key-providers" must be an object of NAME: {cmd|grpc}');
-  const providers = new Map<string, KeyProviderTransport>();
+  const providers: Record<string, KeyProviderConfig> = {};
   for (const [name, entry] of Object.entries(list)) {
     const where = `key-providers.${name}.`;
     if (!isValidProviderName(name)) {
@@ -109,42 +95,43 @@ export function parseKeyProviderConfig(text: string, file: string): KeyProviderC
       const path = str(cmd, 'path', `${where}cmd.`, file, true) as string;
       const args = cmd.args ?? [];
       if (!Array.isArray(args) || !args.every((a) => typeof a === 'string')) throw bad(file, `field "${where}cmd.args" must be an array of strings`);
-      providers.set(name, { kind: 'cmd', path, args: args as string[] });
+      providers[name] = { cmd: { path, args: args as string[] } };
     } else {
       const address = str(entry, 'grpc', where, file, true) as string;
       const tlsDoc = entry['grpc-tls'];
-      let tls: GrpcTlsConfig | undefined;
+      let tls: NonNullable<KeyProviderConfig['grpcTls']> | undefined;
       if (tlsDoc !== undefined) {
         if (!isObject(tlsDoc)) throw bad(file, `field "${where}grpc-tls" must be an object`);
         const tw = `${where}grpc-tls.`;
         only(tlsDoc, ['root-ca-file', 'cert-file', 'key-file', 'server-name', 'insecure-skip-verify'], tw, file);
         const skip = tlsDoc['insecure-skip-verify'];
         if (skip !== undefined && typeof skip !== 'boolean') throw bad(file, `field "${tw}insecure-skip-verify" must be true or false`);
-        tls = {};
         const rootCaFile = str(tlsDoc, 'root-ca-file', tw, file, false);
         const certFile = str(tlsDoc, 'cert-file', tw, file, false);
         const keyFile = str(tlsDoc, 'key-file', tw, file, false);
         const serverName = str(tlsDoc, 'server-name', tw, file, false);
         if ((certFile === undefined) !== (keyFile === undefined)) throw bad(file, `"${tw}cert-file" and "${tw}key-file" go together`);
-        if (rootCaFile !== undefined) tls.rootCaFile = rootCaFile;
-        if (certFile !== undefined) tls.certFile = certFile;
-        if (keyFile !== undefined) tls.keyFile = keyFile;
-        if (serverName !== undefined) tls.serverName = serverName;
-        if (skip !== undefined) tls.insecureSkipVerify = skip;
+        tls = {
+          ...(rootCaFile !== undefined ? { rootCaFile } : {}),
+          ...(certFile !== undefined ? { certFile } : {}),
+          ...(keyFile !== undefined ? { keyFile } : {}),
+          ...(serverName !== undefined ? { serverName } : {}),
+          ...(skip !== undefined ? { insecureSkipVerify: skip } : {}),
+        };
       }
-      providers.set(name, tls ? { kind: 'grpc', address, tls } : { kind: 'grpc', address });
+      providers[name] = tls ? { grpc: address, grpcTls: tls } : { grpc: address };
     }
   }
-  return { source: file, providers };
+  return providers;
 }
 
 /**
- * Reads the file named by OCICRYPT_KEYPROVIDER_CONFIG in `env` (the CLI passes
- * process.env); unset or empty → no providers.
+ * Reads the file named by OCICRYPT_KEYPROVIDER_CONFIG in `env` (at the edge:
+ * the CLI passes process.env); unset or empty → undefined (no providers).
  */
-export async function loadKeyProviderConfig(env: NodeJS.ProcessEnv): Promise<KeyProviderConfig> {
+export async function loadKeyProviderConfig(env: Readonly<Record<string, string | undefined>>): Promise<KeyProviders | undefined> {
   const file = env[KEYPROVIDER_CONFIG_ENV];
-  if (!file) return EMPTY_KEYPROVIDER_CONFIG;
+  if (!file) return undefined;
   let text: string;
   try {
     text = await readFile(file, 'utf8');

@@ -10,7 +10,9 @@
 import { readFile } from 'node:fs/promises';
 import * as grpc from '@grpc/grpc-js';
 import { ImgsealError } from '../../../errors.js';
-import type { GrpcTlsConfig } from './config.js';
+import type { KeyProviderConfig } from './config.js';
+
+type GrpcTlsConfig = NonNullable<KeyProviderConfig['grpcTls']>;
 import type { CallOptions } from './command.js';
 
 export const KEYPROVIDER_SERVICE = 'keyprovider.KeyProviderService';
