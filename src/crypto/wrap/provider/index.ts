@@ -50,6 +50,18 @@ function options(ctx: SchemeContext): KeyProviderOptions {
   };
 }
 
+/** Seconds; sets SchemeConfig.timeoutMs (provider calls, gpg lookups). */
+export const KEYPROVIDER_TIMEOUT_ENV = 'IMGSEAL_KEYPROVIDER_TIMEOUT';
+
+function timeoutFromEnv(value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const s = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || !(s > 0) || s > 86_400) {
+    throw new ImgsealError('INVALID_ARGUMENT', `${KEYPROVIDER_TIMEOUT_ENV}=${value}: expected a number of seconds (0 < s ≤ 86400)`);
+  }
+  return Math.round(s * 1000);
+}
+
 function paramsOf(keys: readonly DecryptionKey[], name: string): Buffer[] {
   return keys.filter((k) => k.kind === KEY_PROVIDER_KIND && (k.material as ProviderParams).name === name).map((k) => (k.material as ProviderParams).params);
 }
@@ -77,7 +89,8 @@ export const providerScheme: KeyScheme = {
 
   async loadConfig(env) {
     const keyProviders = await loadKeyProviderConfig(env);
-    return keyProviders ? { keyProviders } : {};
+    const timeoutMs = timeoutFromEnv(env[KEYPROVIDER_TIMEOUT_ENV]);
+    return { ...(keyProviders ? { keyProviders } : {}), ...(timeoutMs ? { timeoutMs } : {}) };
   },
 
   wrap: (scheme, privateOptions, recipients, ctx) =>
