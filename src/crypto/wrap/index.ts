@@ -3,6 +3,8 @@ export { defaultSchemes, forScheme, SchemeRegistry, OCICRYPT_PREFIXES } from './
 export { parseRecipient, recipientsByScheme } from './recipients.js';
 export { loadSchemeConfig, defaultSchemeContext, DEFAULT_SCHEME_TIMEOUT_MS } from './config.js';
 export { jweScheme, type JweRecipientMaterial } from './jwe/index.js';
+export { pgpScheme } from './pgp/index.js';
+export { providerScheme, parseKeyProviderConfig, keyProviderServiceDefinition, KEYPROVIDER_SERVICE } from './provider/index.js';
 export type {
   DecryptionKey,
   GpgConfig,
