@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { isImgsealError, type ErrorCode } from '../../src/errors.js';
-import { CERTIFICATES_KIND, certificatesOf, loadDecryptionKey, OPENPGP_SECRET_KEYS_KIND, parseRecipient, privateKeyOf, readEncryptionAnnotations, type JweRecipientMaterial, type OpenpgpSecretKeysMaterial } from '../../src/crypto/index.js';
+import { CERTIFICATES_KIND, certificatesOf, loadDecryptionKey, parseRecipient, privateKeyOf, readEncryptionAnnotations, type JweRecipientMaterial } from '../../src/crypto/index.js';
+import { PGP_SECRET_KEYS_KIND, type PgpSecretKeysMaterial } from '../../src/crypto/wrap/pgp/index.js';
 import { encLayers, expected, fingerprintOf, jwe, keyFiles, keyPath } from './fixtures.js';
 
 async function assertUnwraps(kase: string, spec: string): Promise<void> {
@@ -74,7 +75,6 @@ test('rejected decryption key files name the file and the fix', async () => {
   for (const f of ['rsa1_pub.pem', 'rsa1_pub.der', 'rsa1_pub_pkcs1_REJECTED.pem']) {
     await assertFails(loadDecryptionKey(rsa(f)), 'INVALID_KEY', new RegExp(`${f.replace('.', '\\.')}: is a public key`));
   }
-  await assertFails(loadDecryptionKey(keyPath('pgp', 'pgp_secring_armored_IGNORED.asc')), 'INVALID_KEY', /armored OpenPGP keys are not recognised.*gpg --dearmor/);
   await assertFails(loadDecryptionKey(keyPath('pgp', 'pgp_pubring.gpg')), 'INVALID_KEY', /is an OpenPGP public key/);
   await assertFails(loadDecryptionKey(keyPath('jwe-rsa2048', '../expected.json')), 'INVALID_KEY', /^unidentified private key in file .*expected\.json/);
   await assertFails(loadDecryptionKey('/nonexistent/key.pem'), 'INVALID_KEY', /^Unable to read file: \/nonexistent\/key\.pem: no such file$/);
@@ -87,9 +87,12 @@ test('certificates and binary OpenPGP keyrings load as their own kinds', async (
   assert.equal(privateKeyOf(cert), undefined);
   assert.equal(certificatesOf([cert]).length, 1);
   assert.match(certificatesOf([cert])[0]!.subject, /ocicrypt-pkcs7-test/);
-  const pgp = await loadDecryptionKey(keyPath('pgp', 'pgp_secring.gpg'));
-  assert.equal(pgp.kind, OPENPGP_SECRET_KEYS_KIND);
-  assert.ok((pgp.material as OpenpgpSecretKeysMaterial).data.length > 0);
+  // The pgp scheme claims OpenPGP secret keys, binary and armored (ocicrypt ignores armored ones).
+  for (const f of ['pgp_secring.gpg', 'pgp_secring_armored_IGNORED.asc']) {
+    const pgp = await loadDecryptionKey(keyPath('pgp', f));
+    assert.equal(pgp.kind, PGP_SECRET_KEYS_KIND, f);
+    assert.deepEqual((pgp.material as PgpSecretKeysMaterial).keys.map((k) => k.getKeyID().toHex()), ['dcfacdea8ca2d0be'], f);
+  }
 });
 
 test('recipients: accepted public key formats', async () => {
@@ -115,7 +118,8 @@ test('recipients: rejected inputs', async () => {
   await assertFails(parseRecipient('jwe:/nonexistent.pem'), 'INVALID_RECIPIENT', /^Unable to read file: \/nonexistent\.pem/);
   await assertFails(parseRecipient('nocolon'), 'INVALID_RECIPIENT', /^Invalid recipient format/);
   await assertFails(parseRecipient('foo:bar'), 'INVALID_RECIPIENT', /^Provided protocol not recognized: foo$/);
-  for (const s of ['pkcs7', 'pgp', 'pkcs11', 'provider']) {
+  await assertFails(parseRecipient('provider:x'), 'INVALID_RECIPIENT', /^key provider x is not configured \(OCICRYPT_KEYPROVIDER_CONFIG is not set\)$/);
+  for (const s of ['pkcs7', 'pkcs11']) {
     await assertFails(parseRecipient(`${s}:x`), 'INVALID_RECIPIENT', new RegExp(`^${s} recipients are not supported yet`));
   }
   const dir = await mkdtemp(join(tmpdir(), 'imgseal-jwk-'));
