@@ -153,3 +153,43 @@ describe('pgp keys', () => {
     await assert.rejects(exportGpgPublicKeyring({ program: join(tmp, 'no-such-gpg') }), (e: unknown) => isImgsealError(e, 'INVALID_RECIPIENT') && /gpg is not installed/.test(e.message));
   });
 });
+
+describe('pgp recipients: describe and remove without the layer key', () => {
+  test('removing one of two recipients keeps a message the other opens, byte-identical encrypted data', async () => {
+    const { pgpScheme } = await import('../../src/crypto/wrap/pgp/index.js');
+    const ctx = { config: { env: {} } };
+    const other = await openpgp.generateKey({ type: 'rsa', rsaBits: 2048, userIDs: [{ email: 'b@example.test' }], format: 'object' });
+    const otherFile = join(tmp, 'other.asc');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(otherFile, other.publicKey.armor());
+    const vectorKey = await pgpScheme.parseRecipient(keyPath('pgp', 'pgp_pubring.gpg'), ctx);
+    const otherKey = await pgpScheme.parseRecipient(otherFile, ctx);
+    assert.equal(vectorKey.label, '0x7c9f6712eb1d0219');
+    const priv = Buffer.from('{"symkey":"k"}');
+    const blob = await pgpScheme.wrap('pgp', priv, [vectorKey, otherKey], ctx);
+    const ids = pgpScheme.describe('pgp', blob);
+    assert.equal(ids.length, 2);
+    assert.ok(ids.includes('0x7c9f6712eb1d0219'));
+
+    const r = await pgpScheme.removeRecipients('pgp', blob, [vectorKey], ctx);
+    assert.deepEqual(r.removed, ['0x7c9f6712eb1d0219']);
+    assert.equal(r.remaining, 1);
+    assert.ok(r.entry);
+    assert.deepEqual(pgpScheme.describe('pgp', r.entry), ids.filter((i) => i !== '0x7c9f6712eb1d0219'));
+    // The encrypted data packet is the same bytes; the removed key no longer finds a PKESK.
+    assert.ok(Buffer.from(blob).subarray(blob.length - 100).equals(Buffer.from(r.entry).subarray(r.entry.length - 100)));
+    assert.equal(await unwrapPgp(r.entry, await readSecretKeys(secring('pgp'), 's', [])), undefined);
+    assert.deepEqual(Buffer.from((await unwrapPgp(r.entry, [other.privateKey]))!), priv);
+
+    // By bare key id (no keyring needed for matching), the last recipient goes: nothing left.
+    const byId = await pgpScheme.parseRecipient(ids.find((i) => i !== '0x7c9f6712eb1d0219')!.replace(/^0x/, '').padStart(16, '0'), { ...ctx, config: { env: {}, gpg: { program: join(tmp, 'no-gpg') } }, purpose: 'match' });
+    const last = await pgpScheme.removeRecipients('pgp', r.entry, [byId], ctx);
+    assert.equal(last.entry, undefined);
+    assert.equal(last.remaining, 0);
+  });
+
+  test('describe never throws on garbage', async () => {
+    const { pgpScheme } = await import('../../src/crypto/wrap/pgp/index.js');
+    assert.deepEqual(pgpScheme.describe('pgp', Buffer.from('garbage')), ['[pgp]']);
+  });
+});
