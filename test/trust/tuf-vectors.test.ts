@@ -124,3 +124,16 @@ test('docker trust revoke: the tag no longer resolves', () => {
   const repo = dockerRepo(join(DCT, 'after-revoke'));
   assert.throws(() => resolveTrustedTag(repo, 'v1'), { code: 'TRUST_TARGET_NOT_FOUND' });
 });
+
+test('trust inspect prints what docker trust inspect printed, JSON and --pretty', async () => {
+  const { inspectTrust, formatTrustPretty } = await import('../../src/trust/inspect.js');
+  const repo = dockerRepo(join(DCT, 'after-sign'));
+  const want = JSON.parse(readFileSync(join(DCT, 'inspect-v1.json'), 'utf8'));
+  const got = inspectTrust(repo, '127.0.0.1:5000/test/small:v1', 'v1');
+  assert.deepEqual([got], want);
+  const all = inspectTrust(repo, '127.0.0.1:5000/test/small');
+  assert.equal(formatTrustPretty(all, '127.0.0.1:5000/test/small'), readFileSync(join(DCT, 'inspect-pretty-after-sign.txt'), 'utf8'));
+  const revoked = inspectTrust(dockerRepo(join(DCT, 'after-revoke')), '127.0.0.1:5000/test/small');
+  assert.deepEqual(revoked.SignedTags, []);
+  assert.match(formatTrustPretty(revoked, '127.0.0.1:5000/test/small'), /^\nNo signatures for 127\.0\.0\.1:5000\/test\/small\n/);
+});
