@@ -116,3 +116,11 @@ test('a snapshot that does not list the root it is served with (mix and match)',
   const otherRoot = sign({ ...repo.rootSigned, expires: '2030-01-01T00:00:00Z' }, repo.keys.root);
   assert.throws(() => verifyRepository({ ...filesOf(repo), rootChain: [otherRoot] }), { code: 'TRUST_HASH_MISMATCH', message: /root\.json/ });
 });
+
+test('expiry times are written as Go marshals them (notary re-serialises uploads)', async () => {
+  const { goTime } = await import('../../src/trust/tuf/sign.js');
+  assert.equal(goTime(new Date('2029-11-30T21:44:28.120Z')), '2029-11-30T21:44:28.12Z');
+  assert.equal(goTime(new Date('2029-11-30T21:44:28.000Z')), '2029-11-30T21:44:28Z');
+  assert.equal(goTime(new Date('2029-11-30T21:44:28.123Z')), '2029-11-30T21:44:28.123Z');
+  assert.equal(goTime(new Date('2029-11-30T21:44:28.100Z')), '2029-11-30T21:44:28.1Z');
+});

@@ -6,8 +6,9 @@ import { parseImageName } from '../../transports/transports.js';
 import { addTransportFlags, destinationContext, sourceContext, type TransportFlags } from '../context-flags.js';
 import { collect, collectInt, decryptionKeys, platforms, positiveInt, recipients, schemeConfig } from '../options.js';
 import { runWithProgress, stoppableBySignals } from '../run.js';
+import { addContentTrustFlags, trustedSource, type ContentTrustFlags } from '../content-trust.js';
 
-export interface CopyFlags extends TransportFlags {
+export interface CopyFlags extends TransportFlags, ContentTrustFlags {
   encryptionKey?: string[];
   encryptLayer?: number[];
   decryptionKey?: string[];
@@ -28,6 +29,7 @@ export function addCryptoFlags(cmd: Command, which: { encrypt: boolean; decrypt:
   if (which.decrypt) {
     cmd.option('--decryption-key <file[:password]>', 'private key to decrypt layers with; every key is tried (repeatable)', collect);
   }
+  addContentTrustFlags(cmd);
   return cmd
     .option('--platform <os/arch[/variant]>', 'for an index: the platform(s) to process (repeatable)', collect)
     .option('--all, --all-platforms', 'for an index: copy every image; with --platform only those are encrypted/decrypted')
@@ -50,8 +52,8 @@ export function registerCopy(program: Command): void {
 }
 
 export async function runCopy(src: string, dest: string, flags: CopyFlags, mode: { requireDecryption?: boolean } = {}): Promise<void> {
-  const srcRef = parseImageName(src);
   const destRef = parseImageName(dest);
+  const srcRef = await trustedSource(parseImageName(src), flags, sourceContext(flags));
   if (flags.encryptLayer?.length && !flags.encryptionKey?.length) {
     throw new ImgsealError('INVALID_ARGUMENT', '--encrypt-layer can only be used with --encryption-key');
   }

@@ -4,6 +4,7 @@ import { imageConfig, inspectImage, rawManifest } from '../../inspect/inspect.js
 import { parsePlatform } from '../../model/platform.js';
 import { parseImageName } from '../../transports/transports.js';
 import { addTransportFlags, sourceContext, type TransportFlags } from '../context-flags.js';
+import { addContentTrustFlags, trustedSource, type ContentTrustFlags } from '../content-trust.js';
 
 export function registerInspect(program: Command): void {
   const cmd = program
@@ -14,9 +15,10 @@ export function registerInspect(program: Command): void {
     .option('--config', 'print the image config')
     .option('--platform <os/arch[/variant]>', 'for an index: which image to describe (default: this machine\'s platform)');
   addTransportFlags(cmd, ['src']);
-  cmd.action(async (image: string, flags: TransportFlags & { raw?: boolean; config?: boolean; platform?: string }) => {
-    const ref = parseImageName(image);
+  addContentTrustFlags(cmd);
+  cmd.action(async (image: string, flags: TransportFlags & ContentTrustFlags & { raw?: boolean; config?: boolean; platform?: string }) => {
     const context = sourceContext(flags);
+    const ref = await trustedSource(parseImageName(image), flags, context);
     const platform = flags.platform ? parsePlatform(flags.platform) : undefined;
     if (flags.raw) {
       process.stdout.write(await rawManifest(ref, context));

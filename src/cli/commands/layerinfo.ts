@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { layerInfo, type LayerInfo } from '../../inspect/layerinfo.js';
 import { parseImageName } from '../../transports/transports.js';
 import { addTransportFlags, sourceContext, type TransportFlags } from '../context-flags.js';
+import { addContentTrustFlags, trustedSource, type ContentTrustFlags } from '../content-trust.js';
 import { collect, platforms } from '../options.js';
 
 export function registerLayerinfo(program: Command): void {
@@ -13,8 +14,10 @@ export function registerLayerinfo(program: Command): void {
     .option('--platform <os/arch[/variant]>', 'only these platforms (repeatable)', collect)
     .option('--json', 'print JSON instead of a table');
   addTransportFlags(cmd, ['src']);
-  cmd.action(async (image: string, flags: TransportFlags & { platform?: string[]; json?: boolean }) => {
-    const rows = await layerInfo(parseImageName(image), { platforms: platforms(flags.platform), context: sourceContext(flags) });
+  addContentTrustFlags(cmd);
+  cmd.action(async (image: string, flags: TransportFlags & ContentTrustFlags & { platform?: string[]; json?: boolean }) => {
+    const context = sourceContext(flags);
+    const rows = await layerInfo(await trustedSource(parseImageName(image), flags, context), { platforms: platforms(flags.platform), context });
     process.stdout.write(flags.json ? `${JSON.stringify(rows, null, 2)}\n` : formatLayerTable(rows));
   });
 }

@@ -39,7 +39,16 @@ export function signMetadata(signed: Record<string, unknown>, signers: readonly 
   return Buffer.concat([Buffer.from('{"signed":'), body, Buffer.from(`,"signatures":${JSON.stringify(signatures)}}`)]);
 }
 
-/** Notary's expiry format: RFC 3339 UTC (Go writes nanoseconds; milliseconds read the same). */
+/**
+ * An expiry as Go marshals a time.Time (RFC 3339 with the fraction's trailing zeros
+ * trimmed: `.120Z` is written `.12Z`, `.000Z` is dropped). It must be exactly that:
+ * notary-server re-serialises uploaded files when it makes the snapshot, so any other
+ * spelling of the same time gives the snapshot a length and hash our file does not have.
+ */
 export function tufExpires(now: Date, days: number): string {
-  return new Date(now.getTime() + days * 86_400_000).toISOString();
+  return goTime(new Date(now.getTime() + days * 86_400_000));
+}
+
+export function goTime(d: Date): string {
+  return d.toISOString().replace(/\.(\d*?)0*Z$/, (_m, frac: string) => (frac ? `.${frac}Z` : 'Z'));
 }
