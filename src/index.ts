@@ -44,4 +44,22 @@ export {
 export { inspectImage, layerInfo, rawManifest, imageConfig, type InspectResult, type LayerInfo } from './inspect/index.js';
 export { installMemoryPacer, memoryPacerStats, type MemoryPacerOptions, type MemoryPacerStats } from './util/memory-pacer.js';
 export { decodeLayer, parsePayload, readKeyDirectory, type DecodeLayerOptions, type DecodeLayerResult, type DecoderPayload, type KeyDirectory } from './node/index.js';
+export {
+  resolveTrustedImage,
+  trustInspect,
+  trustSign,
+  trustRevoke,
+  trustSignerAdd,
+  trustSignerRemove,
+  trustKeyGenerate,
+  trustKeyLoad,
+  verifyRepository,
+  resolveTrustedTag,
+  canonicalJson,
+  type TrustOptions,
+  type TrustPassphrases,
+  type TrustInspection,
+  type TrustedTarget,
+  type VerifiedRepository,
+} from './trust/index.js';
 export { VERSION } from './version.js';

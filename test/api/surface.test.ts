@@ -14,7 +14,9 @@ layerInfo listTags loadDecryptionKey login logout memoryPacerStats newLayerSecre
 ociTransport parseDescriptor parsePayload parseDigest parseDockerName parseImageConfig parseImageName parseManifest parsePlatform
 parseRecipient platformMatches publicKeyFingerprint rawManifest readEncryptionAnnotations readKeyDirectory registerTransport
 selectLayers serializeManifest SchemeRegistry addLayerRecipients decryptTransforms defaultSchemes encryptLayer forScheme jweScheme
-loadSchemeConfig openLayer removeLayerRecipients pgpScheme providerScheme parseKeyProviderConfig keyProviderServiceDefinition sha256Digest silentProgress transportNames verifyDigest writeKeyPair`.split(/\s+/);
+loadSchemeConfig openLayer removeLayerRecipients pgpScheme providerScheme parseKeyProviderConfig keyProviderServiceDefinition sha256Digest silentProgress transportNames verifyDigest writeKeyPair
+canonicalJson resolveTrustedImage resolveTrustedTag trustInspect trustKeyGenerate trustKeyLoad trustRevoke trustSign trustSignerAdd
+trustSignerRemove verifyRepository`.split(/\s+/);
 
 const root = new URL('../../../', import.meta.url);
 
