@@ -12,6 +12,7 @@ import { registerKeygen } from './commands/keygen.js';
 import { registerLayerinfo } from './commands/layerinfo.js';
 import { registerListTags } from './commands/list-tags.js';
 import { registerLogin } from './commands/login.js';
+import { registerRecipients } from './commands/recipients.js';
 import { registerTrust } from './commands/trust.js';
 import { errorLine, exitCodeFor } from './exit-codes.js';
 import { dieBySignal, stoppedBySignal, unfinishedOperationError } from './run.js';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerListTags(program);
   registerKeygen(program);
   registerLogin(program);
+  registerRecipients(program);
   registerDecoder(program);
   registerTrust(program);
   for (const cmd of program.commands) cmd.exitOverride();

@@ -14,7 +14,7 @@ interface BlobState {
   lastLine: number;
 }
 
-const VERB: Record<BlobAction, string> = { copy: 'Copying', encrypt: 'Encrypting', decrypt: 'Decrypting', reuse: 'Reusing' };
+const VERB: Record<BlobAction, string> = { copy: 'Copying', encrypt: 'Encrypting', decrypt: 'Decrypting', rewrap: 'Copying', reencrypt: 'Re-encrypting', reuse: 'Reusing' };
 
 export function formatBytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];

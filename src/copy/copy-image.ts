@@ -19,6 +19,7 @@ import type { ImageReference, ManifestBlob } from '../transports/types.js';
 import { copyInstance, settleAll, type CopyContext, type InstanceResult } from './copy-instance.js';
 import { concurrencyLimit } from './limit.js';
 import type { CopyOptions, CopyResult } from './options.js';
+import { checkRecipientChange, newRecipientChangeLedger } from './recipient-change.js';
 import { SignatureLedger } from './signatures.js';
 
 export async function copyImage(source: ImageReference, destination: ImageReference, options: CopyOptions = {}): Promise<CopyResult> {
@@ -71,6 +72,7 @@ async function copyWithSignal(source: ImageReference, destination: ImageReferenc
         smallLimit: concurrencyLimit(Math.max(16, opts.jobs ?? 0)),
         blobCache: new Map(),
         layersOut: [],
+        recipientLedger: newRecipientChangeLedger(),
         signatures,
       };
       let written: ManifestBlob;
@@ -79,6 +81,7 @@ async function copyWithSignal(source: ImageReference, destination: ImageReferenc
       } else {
         written = await copyIndex(ctx, top, parsed.index, selection as Selection, children);
       }
+      if (opts.recipientChange) checkRecipientChange(opts.recipientChange, ctx.recipientLedger);
       throwIfAborted(opts.signal);
       await signatures.store(dest, opts.sign?.identity ?? destination.dockerReference);
       throwIfAborted(opts.signal); // the last moment a stop leaves the destination as it was
@@ -100,6 +103,12 @@ async function copyWithSignal(source: ImageReference, destination: ImageReferenc
 function validateOptions(opts: CopyOptions): void {
   if (opts.encrypt && opts.decrypt) {
     throw new ImgsealError('INVALID_ARGUMENT', 'encryption and decryption cannot be combined in one copy');
+  }
+  if (opts.recipientChange && (opts.encrypt || opts.decrypt)) {
+    throw new ImgsealError('INVALID_ARGUMENT', 'changing recipients cannot be combined with encryption or decryption in one copy');
+  }
+  if (opts.recipientChange && opts.recipientChange.recipients.length === 0) {
+    throw new ImgsealError('INVALID_ARGUMENT', 'no recipients given -- nothing to do');
   }
   if (opts.encrypt && opts.encrypt.recipients.length === 0) {
     throw new ImgsealError('INVALID_ARGUMENT', 'no recipients given -- nothing to encrypt to');
@@ -155,7 +164,7 @@ async function copyIndex(ctx: CopyContext, top: ManifestBlob, index: ImageIndex,
     ctx.signatures.wrote(top, top.digest);
     return top;
   }
-  const why = keep.length !== index.manifests.length ? 'copying only some images of the index' : ctx.opts.encrypt ? 'encrypting' : 'decrypting';
+  const why = keep.length !== index.manifests.length ? 'copying only some images of the index' : ctx.opts.encrypt ? 'encrypting' : ctx.opts.recipientChange ? 'changing recipients' : 'decrypting';
   await ctx.signatures.checkUnchanged(top.digest, why, ctx.dest.reference);
   const anyOci = results.some(({ r }) => r.changed && r.blob.mediaType === MediaType.ociManifest);
   const out: ImageIndex = { ...index, manifests: results.map(({ d, r }) => canonicalDescriptor({ ...d, mediaType: r.blob.mediaType, digest: r.blob.digest, size: r.blob.bytes.length })) };

@@ -22,6 +22,7 @@ import { decryptTransforms, encryptLayer, openLayer, type LayerEncryption, type 
 import { loadZstd } from './steps/verify-plaintext.js';
 import { withoutEncryptionAnnotations as removeEncryptionAnnotations } from '../crypto/annotations.js';
 import type { SignatureLedger } from './signatures.js';
+import { reencryptionSteps, rewrapAnnotations, type RecipientChangeLedger } from './recipient-change.js';
 import { defaultSchemeContext } from '../crypto/wrap/config.js';
 import type { KeySource, SchemeContext } from '../crypto/wrap/types.js';
 
@@ -39,6 +40,7 @@ export interface CopyContext {
   /** Layers shared by several images of an index are processed once (same ciphertext everywhere). */
   blobCache: Map<string, Promise<Descriptor>>;
   layersOut: CopiedLayer[];
+  recipientLedger: RecipientChangeLedger;
   signatures: SignatureLedger;
 }
 
@@ -58,11 +60,15 @@ export async function copyInstance(
   const manifest = parsed.manifest;
   const platformName = formatPlatform(opts.platform);
   const what = `image ${platformName || source.digest.slice(0, 19)}`;
-  const { encrypt, decrypt, warn } = ctx.opts;
-  const actions = planLayers({ layers: manifest.layers, process: opts.process, encrypt, decrypt: !!decrypt, warn, what });
+  const { encrypt, decrypt, warn, recipientChange } = ctx.opts;
+  const change = recipientChange ? (recipientChange.mode === 'rotate' ? 'reencrypt' : 'rewrap') : undefined;
+  const actions = planLayers({ layers: manifest.layers, process: opts.process, encrypt, decrypt: !!decrypt, change, warn, what });
   const encrypting = actions.includes('encrypt');
   const decrypting = actions.includes('decrypt');
-  if (encrypting || decrypting) await ctx.signatures.checkUnchanged(source.digest, encrypting ? 'encrypting' : 'decrypting', ctx.dest.reference);
+  const rekeying = actions.includes('rewrap') || actions.includes('reencrypt');
+  if (encrypting || decrypting || rekeying) {
+    await ctx.signatures.checkUnchanged(source.digest, encrypting ? 'encrypting' : decrypting ? 'decrypting' : 'changing recipients', ctx.dest.reference);
+  }
 
   if (encrypting && ctx.dest.supportedManifestMediaTypes && !ctx.dest.supportedManifestMediaTypes.includes(MediaType.ociManifest)) {
     throw new ImgsealError('DESTINATION_UNSUPPORTED', `encryption required by the options, but ${ctx.dest.reference.toString()} does not support encryption (it cannot store OCI manifests)`);
@@ -80,15 +86,18 @@ export async function copyInstance(
     return b;
   });
   configBytes.catch(() => {}); // handled where it is awaited; this keeps a rejection from being "unhandled" meanwhile
-  const config: ImageConfig | undefined = decrypting ? parseImageConfig(await configBytes) : undefined;
+  const config: ImageConfig | undefined = decrypting || actions.includes('reencrypt') ? parseImageConfig(await configBytes) : undefined;
 
   // Unwrap every layer key before any data moves: a missing key fails the copy at once.
   const unwrapped = new Map<number, OpenedLayer>();
-  const keys: KeySource = { ...schemeContext(ctx.opts), keys: decrypt?.keys ?? [] };
+  // Likewise the new annotations of rewrapped layers: a refusal writes nothing.
+  const rewrapped = new Map<number, Record<string, string>>();
+  const keys: KeySource = { ...schemeContext(ctx.opts), keys: decrypt?.keys ?? recipientChange?.keys ?? [] };
   for (const [i, action] of actions.entries()) {
-    if (action !== 'decrypt') continue;
     const layer = manifest.layers[i] as Descriptor;
-    unwrapped.set(i, await openLayer(layer, keys, `decrypting layer ${layer.digest}`));
+    if (action === 'decrypt' || action === 'reencrypt') unwrapped.set(i, await openLayer(layer, keys, `decrypting layer ${layer.digest}`));
+    if (action === 'rewrap' && recipientChange) rewrapped.set(i, await rewrapAnnotations(layer, recipientChange, keys, ctx.recipientLedger, `${what} layer ${i} (${layer.digest})`));
+    if (action === 'rewrap' || action === 'reencrypt') ctx.recipientLedger.changedLayers++;
   }
 
   const configUpload = configBytes.then(async (bytes) => {
@@ -97,14 +106,17 @@ export async function copyInstance(
   });
   const layerMoves = manifest.layers.map((layer, i) => {
     const action = actions[i] as LayerAction;
-    const key = `${action}:${layer.digest}`;
+    // A rewrapped layer's annotations may differ per image (per-image keys); its blob is shared.
+    const key = action === 'rewrap' ? `copy:${layer.digest}` : `${action}:${layer.digest}`;
     let pending = ctx.blobCache.get(key);
     if (!pending) {
       const limit = layer.size <= SMALL_BLOB ? ctx.smallLimit : ctx.limit;
-      pending = limit(() => moveLayer(ctx, layer, i, action, unwrapped.get(i), config, what));
+      pending = limit(() => moveLayer(ctx, layer, i, action === 'rewrap' ? 'copy' : action, unwrapped.get(i), config, what));
       ctx.blobCache.set(key, pending);
     }
-    return pending.then((d) => {
+    const annotations = rewrapped.get(i);
+    return pending.then((copied) => {
+      const d = annotations ? { ...copied, annotations } : copied;
       ctx.layersOut.push({ platform: platformName || undefined, index: i, action, sourceDigest: layer.digest, digest: d.digest, size: d.size, mediaType: d.mediaType });
       return d;
     });
@@ -114,7 +126,7 @@ export async function copyInstance(
   const newLayers = (await settleAll([...layerMoves, configUpload])).slice(0, layerMoves.length) as Descriptor[];
 
   throwIfAborted(signal); // no manifest for a copy the user stopped
-  const changed = encrypting || decrypting;
+  const changed = encrypting || decrypting || rekeying;
   if (!changed) {
     await ctx.dest.putManifest(source, { topLevel: opts.topLevel });
     ctx.signatures.wrote(source, source.digest);
@@ -166,6 +178,17 @@ async function moveLayer(
     return { ...layer, mediaType, digest: r.digest, size: r.size, annotations };
   }
   if (!unwrapped) throw new ImgsealError('INTERNAL', `${label}: no unwrapped key`);
+  if (action === 'reencrypt') {
+    const change = ctx.opts.recipientChange;
+    if (!change) throw new ImgsealError('INTERNAL', `${label}: re-encryption without recipients`);
+    const keys: KeySource = { ...schemeContext(ctx.opts), keys: change.keys ?? [] };
+    const { steps, encryption } = await reencryptionSteps(layer, index, unwrapped, config, keys, change, label, ctx.opts.warn);
+    const r = await transferBlob({ ...common, steps, info: { mediaType: layer.mediaType, size: layer.size } });
+    const step = encryption();
+    if (!step) throw new ImgsealError('INTERNAL', `${label}: no encryption step ran`);
+    const annotations = { ...withoutEncryption(layer.annotations), ...(await step.annotations()) };
+    return { ...layer, digest: r.digest, size: r.size, annotations };
+  }
   const mediaType = decryptedMediaType(layer.mediaType);
   const diffId = config?.rootfs?.diff_ids?.[index];
   const compression = layerCompression(ociLayerMediaType(mediaType));

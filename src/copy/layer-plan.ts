@@ -7,7 +7,7 @@ import type { Descriptor } from '../model/descriptor.js';
 import { isEncryptableLayerMediaType, isEncryptedMediaType } from '../model/media-types.js';
 import type { BlobAction } from './progress.js';
 
-export type LayerAction = Extract<BlobAction, 'copy' | 'encrypt' | 'decrypt'>;
+export type LayerAction = Extract<BlobAction, 'copy' | 'encrypt' | 'decrypt' | 'rewrap' | 'reencrypt'>;
 
 /**
  * Resolves `--encrypt-layer` indices against `count` layers (containers/image ≥ 5.28
@@ -33,6 +33,8 @@ export interface PlanInput {
   process: boolean;
   encrypt?: { layers?: readonly number[] };
   decrypt?: boolean;
+  /** Recipient changes: what happens to each encrypted layer (the others are copied). */
+  change?: 'rewrap' | 'reencrypt';
   warn?: (message: string) => void;
   what: string;
 }
@@ -54,6 +56,10 @@ export function planLayers(input: PlanInput): LayerAction[] {
       }
       return 'encrypt';
     });
+  }
+  if (input.change) {
+    const change = input.change;
+    return layers.map((l) => (isEncryptedMediaType(l.mediaType) ? change : 'copy'));
   }
   if (input.decrypt) return layers.map((l) => (isEncryptedMediaType(l.mediaType) ? 'decrypt' : 'copy'));
   return layers.map(() => 'copy');

@@ -15,6 +15,20 @@ export interface EncryptOptions {
   layers?: number[];
 }
 
+/** `recipients add|remove|rotate`: change who can open the encrypted layers. */
+export interface RecipientChangeOptions {
+  /**
+   * add: wrap the layer keys for `recipients` too (same blobs); remove: drop the
+   * entries of `recipients` (parsed with purpose `match`; same blobs; not
+   * revocation); rotate: decrypt, verify and encrypt with fresh keys for exactly
+   * `recipients` (new blobs).
+   */
+  mode: 'add' | 'remove' | 'rotate';
+  recipients: Recipient[];
+  /** add, rotate: the keys that open the layers. */
+  keys?: DecryptionKey[];
+}
+
 export interface DecryptOptions {
   /** Private keys, already loaded (crypto/keys loadDecryptionKey); every key is tried. */
   keys: DecryptionKey[];
@@ -64,6 +78,8 @@ export interface CopyOptions {
   sign?: SigningOptions;
   encrypt?: EncryptOptions;
   decrypt?: DecryptOptions;
+  /** Change the recipients of the encrypted layers (not with encrypt/decrypt). */
+  recipientChange?: RecipientChangeOptions;
   /** Key-wrap scheme configuration (crypto/wrap loadSchemeConfig); default: none, empty environment. */
   schemeConfig?: SchemeConfig;
   /**
@@ -87,7 +103,7 @@ export interface CopyOptions {
 export interface CopiedLayer {
   platform?: string;
   index: number;
-  action: 'copy' | 'encrypt' | 'decrypt' | 'reuse';
+  action: 'copy' | 'encrypt' | 'decrypt' | 'rewrap' | 'reencrypt' | 'reuse';
   sourceDigest: Digest;
   digest: Digest;
   size: number;

@@ -5,7 +5,7 @@
  */
 import type { Descriptor } from '../model/descriptor.js';
 
-export type BlobAction = 'copy' | 'encrypt' | 'decrypt' | 'reuse';
+export type BlobAction = 'copy' | 'encrypt' | 'decrypt' | 'rewrap' | 'reencrypt' | 'reuse';
 
 export interface ProgressSink {
   /** A blob starts moving; `total` is its source size when known. */

@@ -36,14 +36,17 @@ export async function wrapPrivateOptions(
   return wrapped;
 }
 
-/** `plaintextDigest` is recorded in the private options (ocicrypt's `digest`). */
-export function encryptLayer(recipients: readonly Recipient[], plaintextDigest: string, ctx: SchemeContext, schemes: SchemeRegistry = defaultSchemes): LayerEncryption {
+/**
+ * `plaintextDigest` is recorded in the private options (ocicrypt's `digest`); a
+ * function is asked once the stream has ended (for plaintext hashed on the way).
+ */
+export function encryptLayer(recipients: readonly Recipient[], plaintextDigest: string | (() => string), ctx: SchemeContext, schemes: SchemeRegistry = defaultSchemes): LayerEncryption {
   const secrets = newLayerSecrets();
   const transform = new LayerEncryptor(secrets, { highWaterMark: STEP_HIGH_WATER_MARK });
   return {
     transform,
     async annotations() {
-      const priv = serializePrivateOptions(privateOptionsFor(secrets, plaintextDigest));
+      const priv = serializePrivateOptions(privateOptionsFor(secrets, typeof plaintextDigest === 'function' ? plaintextDigest() : plaintextDigest));
       const pub = serializePublicOptions(publicOptionsFor(transform.hmac));
       return buildEncryptionAnnotations(pub, await wrapPrivateOptions(priv, recipients, ctx, schemes));
     },
