@@ -10,7 +10,22 @@ export function exitCodeFor(err: unknown): number {
 
 /** One line, no stack: what a user of skopeo expects to read. */
 export function errorLine(err: unknown): string {
-  if (isImgsealError(err)) return err.message;
-  if (err instanceof Error) return err.message;
-  return String(err);
+  const message = oneLine(err instanceof Error ? err.message : String(err));
+  // A message that quotes a huge input (a name, a header) is cut: one line stays readable.
+  return message.length > MAX_ERROR_LINE ? `${message.slice(0, MAX_ERROR_LINE)}… (${message.length} characters)` : message;
+}
+
+export const MAX_ERROR_LINE = 2_000;
+
+/**
+ * Messages quote what they refuse (a digest, a name, a header from a registry): control
+ * characters in it are escaped, so that the message stays one line and a hostile input
+ * cannot move the cursor or rewrite what the terminal shows.
+ */
+export function oneLine(text: string): string {
+  // eslint-disable-next-line no-control-regex -- finding control characters is the point
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
+    const named: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+    return named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  });
 }
