@@ -14,9 +14,15 @@ export interface ImageConfig {
 export function parseImageConfig(bytes: Uint8Array): ImageConfig {
   const c = parseJsonObject(bytes, 'image config') as ImageConfig;
   if (c.rootfs !== undefined) {
+    if (typeof c.rootfs !== 'object' || c.rootfs === null || Array.isArray(c.rootfs)) {
+      throw new ImgsealError('MANIFEST_INVALID', 'image config rootfs is not an object');
+    }
     if (!Array.isArray(c.rootfs.diff_ids) || !c.rootfs.diff_ids.every(isDigest)) {
       throw new ImgsealError('MANIFEST_INVALID', 'image config rootfs.diff_ids is not a list of digests');
     }
+  }
+  for (const k of ['architecture', 'os', 'variant'] as const) {
+    if (c[k] !== undefined && typeof c[k] !== 'string') throw new ImgsealError('MANIFEST_INVALID', `image config ${k} is not a string`);
   }
   return c;
 }

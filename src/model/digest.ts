@@ -1,5 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { ImgsealError } from '../errors.js';
+import { quoted } from '../util/quote.js';
 
 /** A content digest `algorithm:hex`, e.g. `sha256:e3b0…`. */
 export type Digest = `${string}:${string}`;
@@ -21,7 +22,7 @@ export function parseDigest(value: string): ParsedDigest {
   const hex = value.slice(i + 1);
   const len = HEX_LEN[algorithm];
   if (i <= 0 || len === undefined || hex.length !== len || !/^[0-9a-f]+$/.test(hex)) {
-    throw new ImgsealError('MANIFEST_INVALID', `invalid digest "${value}"`);
+    throw new ImgsealError('MANIFEST_INVALID', `invalid digest ${quoted(value)}`);
   }
   return { algorithm: algorithm as DigestAlgorithm, hex };
 }

@@ -1,6 +1,7 @@
 import { ImgsealError } from '../errors.js';
 import { parseDescriptor, type Descriptor } from './descriptor.js';
 import { parseJsonObject } from './json.js';
+import { quoted } from '../util/quote.js';
 import { isIndexMediaType, isManifestMediaType, MediaType } from './media-types.js';
 
 /** An image manifest (OCI or Docker schema2). Unknown fields are kept so rewriting loses nothing. */
@@ -58,7 +59,7 @@ function named(what: string | undefined, message: string): string {
 export function parseManifest(bytes: Uint8Array, declared?: string, what?: string): ParsedManifest {
   const mediaType = detectManifestMediaType(bytes, declared, what);
   const doc = parseJson(bytes, what ?? 'manifest');
-  if (doc.schemaVersion !== 2) throw new ImgsealError('MANIFEST_INVALID', named(what, `unsupported schemaVersion ${String(doc.schemaVersion)}`));
+  if (doc.schemaVersion !== 2) throw new ImgsealError('MANIFEST_INVALID', named(what, `unsupported schemaVersion ${typeof doc.schemaVersion === 'number' ? doc.schemaVersion : quoted(doc.schemaVersion)}`));
   if (isIndexMediaType(mediaType)) {
     if (!Array.isArray(doc.manifests)) throw new ImgsealError('MANIFEST_INVALID', named(what, 'index has no manifests list'));
     doc.manifests.forEach((m: unknown, i: number) => parseDescriptor(m, named(what, `index manifests[${i}]`)));
