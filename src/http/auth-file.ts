@@ -10,6 +10,7 @@ import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { ImgsealError } from '../errors.js';
+import { quoted } from '../util/quote.js';
 import { ownedName } from '../util/lock/index.js';
 import type { HttpContext } from './context.js';
 
@@ -67,6 +68,15 @@ export async function readAuthFile(path: string): Promise<AuthFileContents> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
     throw new ImgsealError('IO_ERROR', `reading auth file ${path}: ${(err as Error).message}`, { cause: err });
   }
+  return parseAuthFileText(text, path);
+}
+
+/**
+ * Parses the text of an auth file. Fields other tools keep there (HttpHeaders,
+ * psFormat, …) are carried through; the ones we read must have the types docker and
+ * containers/image give them, so that a broken file is one line naming it.
+ */
+export function parseAuthFileText(text: string, path: string): AuthFileContents {
   if (text.trim() === '') return {};
   let doc: unknown;
   try {
@@ -74,14 +84,27 @@ export async function readAuthFile(path: string): Promise<AuthFileContents> {
   } catch (err) {
     throw new ImgsealError('INVALID_ARGUMENT', `auth file ${path} is not valid JSON: ${(err as Error).message}`, { cause: err });
   }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
-    throw new ImgsealError('INVALID_ARGUMENT', `auth file ${path}: expected a JSON object`);
-  }
+  const bad = (what: string): ImgsealError => new ImgsealError('INVALID_ARGUMENT', `auth file ${path}: ${what}`);
+  if (!isObject(doc)) throw bad('expected a JSON object');
   const c = doc as AuthFileContents;
-  if (c.auths !== undefined && (typeof c.auths !== 'object' || c.auths === null)) {
-    throw new ImgsealError('INVALID_ARGUMENT', `auth file ${path}: "auths" is not an object`);
+  if (c.auths !== undefined && c.auths !== null) {
+    if (!isObject(c.auths)) throw bad('"auths" is not an object');
+    for (const [key, entry] of Object.entries(c.auths)) {
+      if (!isObject(entry)) throw bad(`entry ${quoted(key)} is not an object`);
+      for (const f of ['auth', 'identitytoken', 'username', 'password'] as const) {
+        if (entry[f] !== undefined && entry[f] !== null && typeof entry[f] !== 'string') throw bad(`entry ${quoted(key)}: "${f}" is not a string`);
+      }
+    }
   }
+  if (c.credHelpers !== undefined && c.credHelpers !== null) {
+    if (!isObject(c.credHelpers) || !Object.values(c.credHelpers).every((h) => typeof h === 'string')) throw bad('"credHelpers" is not an object of helper names');
+  }
+  if (c.credsStore !== undefined && c.credsStore !== null && typeof c.credsStore !== 'string') throw bad('"credsStore" is not a string');
   return c;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /**

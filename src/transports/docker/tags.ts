@@ -3,6 +3,7 @@
  * default) and point to the next one with a `Link: <…>; rel="next"` header.
  */
 import { ImgsealError } from '../../errors.js';
+import { quoted } from '../../util/quote.js';
 import type { SystemContext } from '../context.js';
 import { RegistryClient } from './client.js';
 import { formatDockerName, type ParsedDockerReference } from './reference.js';
@@ -46,12 +47,17 @@ export async function listRepositoryTags(ref: ParsedDockerReference, ctx: System
 }
 
 /** The `rel="next"` target of a Link header, resolved against the current page. */
-function nextPage(link: string | string[] | undefined, current: string, base: string): string | undefined {
+export function nextPage(link: string | string[] | undefined, current: string, base: string): string | undefined {
   for (const value of Array.isArray(link) ? link : link ? [link] : []) {
     for (const part of value.split(',')) {
       const m = /^\s*<([^>]*)>\s*;(.*)$/.exec(part);
       if (m && /(^|;)\s*rel="?next"?\s*(;|$)/.test(m[2] ?? '')) {
-        const url = new URL(m[1] ?? '', new URL(current, base));
+        let url: URL;
+        try {
+          url = new URL(m[1] ?? '', new URL(current, base));
+        } catch {
+          throw new ImgsealError('REGISTRY_ERROR', `the registry's Link header names an invalid next page ${quoted(m[1])}`);
+        }
         return url.origin === new URL(base).origin ? `${url.pathname}${url.search}` : url.toString();
       }
     }
