@@ -5,6 +5,7 @@
  */
 import { createPublicKey, X509Certificate, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { ImgsealError } from '../../../errors.js';
+import { quoted } from '../../../util/quote.js';
 import { publicKeyFingerprint } from '../../keys/fingerprint.js';
 import { jsonObject, pemBlocks, readKeyFile } from '../../keys/files.js';
 import { privateKeyOf } from '../../keys/material.js';
@@ -56,7 +57,7 @@ export async function parseJweRecipient(path: string, purpose: RecipientPurpose 
     if (jwk && typeof jwk.kid === 'string') jwkKid = jwk.kid;
   } else if (jwk) {
     if (jwk.d !== undefined) throw notPublic('it is a private JWK; give the public JWK (without "d")');
-    if (jwk.kty !== 'RSA' && jwk.kty !== 'EC') throw notPublic(`JWK kty ${String(jwk.kty)} is not RSA or EC`);
+    if (jwk.kty !== 'RSA' && jwk.kty !== 'EC') throw notPublic(`JWK kty ${quoted(jwk.kty)} is not RSA or EC`);
     try {
       publicKey = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
     } catch {
@@ -94,7 +95,13 @@ export async function parseJweRecipient(path: string, purpose: RecipientPurpose 
   } catch (err) {
     throw bad(`${path}: ${(err as Error).message}`);
   }
-  const fingerprint = await publicKeyFingerprint(publicKey);
+  let fingerprint: string;
+  try {
+    fingerprint = await publicKeyFingerprint(publicKey);
+  } catch {
+    // Node imports some keys jose cannot export (an empty RSA modulus in a JWK).
+    throw notPublic('the key does not describe a valid RSA or EC public key');
+  }
   const material: JweRecipientMaterial = { publicKey, fingerprint, ...(jwkAlg ? { jwkAlg } : {}), ...(jwkKid ? { jwkKid } : {}), ...(privateKey ? { privateKey } : {}) };
   return { scheme: 'jwe', source, label: `jwe:${fingerprint}`, material };
 }
