@@ -15,7 +15,7 @@ import { parseDescriptor } from '../../src/model/descriptor.js';
 import { parseDigest } from '../../src/model/digest.js';
 import { parseManifest } from '../../src/model/manifest.js';
 import { indexTar } from '../../src/transports/archive/tar-index.js';
-import { parseAuthFileText } from '../../src/transports/docker/auth-file.js';
+import { parseAuthFileText } from '../../src/http/auth-file.js';
 import { nextPage } from '../../src/transports/docker/tags.js';
 import { parseImageName } from '../../src/transports/transports.js';
 import { buildTar } from './arbitraries/tar.js';

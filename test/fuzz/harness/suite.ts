@@ -13,7 +13,7 @@ export function fuzzTests(names: readonly string[]): void {
       const r = await fuzzInWorker(name, opts);
       t.diagnostic(`${r.cases} cases in ${(r.ms / 1000).toFixed(1)} s, seed ${r.seed}`);
       assert.ok(r.ok, r.report);
-      assert.equal(r.cases, opts.path === undefined ? opts.runs : 1, 'every case ran');
+      if (opts.path === undefined) assert.equal(r.cases, opts.runs, 'every case ran');
     });
   }
 }

@@ -80,7 +80,7 @@ export const manifestTarget = defineTarget({
   name: 'manifest',
   about: 'parseManifest of manifests and indexes (OCI, Docker schema2), then what copy does with them',
   codes: ['MANIFEST_INVALID', 'UNSUPPORTED_MEDIA_TYPE'],
-  ciRuns: 3000,
+  ciRuns: 2000,
   arbitrary: fc.tuple(mutatedJson(manifestSeeds, { values, keys: MANIFEST_KEYS }), fc.option(mediaTypeLike, { freq: 3 })),
   open: async () => ({ run: ([text, declared]: [string, string | null]) => useManifest(Buffer.from(text, 'utf8'), declared ?? undefined) }),
 });
@@ -89,7 +89,7 @@ export const configTarget = defineTarget({
   name: 'config',
   about: 'parseImageConfig (rootfs.diff_ids, platform fields)',
   codes: ['MANIFEST_INVALID'],
-  ciRuns: 1500,
+  ciRuns: 1000,
   arbitrary: mutatedJson(configSeeds, { values, keys: MANIFEST_KEYS }),
   open: async () => ({
     run: (text: string) => {

@@ -1,8 +1,8 @@
 /** What registries and auth files hand us: WWW-Authenticate, Link, auth.json / config.json. */
 import fc from 'fast-check';
-import { parseChallenges } from '../../../src/transports/docker/challenge.js';
-import { candidateKeys, findAuthEntry, parseAuthFileText } from '../../../src/transports/docker/auth-file.js';
-import { credentialFromEntry } from '../../../src/transports/docker/credentials.js';
+import { parseChallenges } from '../../../src/http/challenge.js';
+import { candidateKeys, findAuthEntry, parseAuthFileText } from '../../../src/http/auth-file.js';
+import { credentialFromEntry } from '../../../src/http/credentials.js';
 import { nextPage } from '../../../src/transports/docker/tags.js';
 import { mutatedJson } from '../arbitraries/json.js';
 import { base64Of, edited } from '../arbitraries/text.js';
@@ -24,7 +24,7 @@ export const challengeTarget = defineTarget({
   name: 'www-authenticate',
   about: 'parseChallenges of WWW-Authenticate values (one or several headers)',
   codes: [],
-  ciRuns: 3000,
+  ciRuns: 1500,
   arbitrary: fc.oneof(challengeHeader, fc.array(challengeHeader, { maxLength: 3 }), fc.constant(undefined)),
   open: async () => ({ run: (h: string | string[] | undefined) => parseChallenges(h) }),
 });
