@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { errorLine, MAX_ERROR_LINE } from '../../src/cli/exit-codes.js';
-import { parseRecipient } from '../../src/crypto/keys/recipient.js';
+import { parseRecipient } from '../../src/crypto/wrap/recipients.js';
 import { parsePublicOptions } from '../../src/crypto/cipher/options.js';
 import { isImgsealError, type ErrorCode } from '../../src/errors.js';
 import { parseImageConfig } from '../../src/model/config.js';

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import fc from 'fast-check';
-import { parseRecipient } from '../../../src/crypto/keys/recipient.js';
+import { parseRecipient } from '../../../src/crypto/wrap/recipients.js';
 import { parseDecryptionKeyData } from '../../../src/crypto/keys/private-key.js';
 import { fixtureKeyFiles } from '../arbitraries/fixtures.js';
 import { mutatedJson } from '../arbitraries/json.js';
