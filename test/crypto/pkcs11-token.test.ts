@@ -18,6 +18,7 @@ import {
   unwrapPkcs11,
   wrapPkcs11,
 } from '../../src/crypto/wrap/pkcs11/scheme.js';
+import { loadPkcs11Policy, type Pkcs11Policy } from '../../src/crypto/wrap/pkcs11/config.js';
 import { isImgsealError } from '../../src/errors.js';
 import { useSoftHsmToken } from '../testkit/softhsm.js';
 
@@ -27,8 +28,8 @@ const PRIVOPTS = Buffer.from(
   `{"symkey":"${randomBytes(32).toString('base64')}","digest":"sha256:${randomBytes(32).toString('hex')}","cipheroptions":{"nonce":"${randomBytes(16).toString('base64')}"}}`,
 );
 
-function envFor(config: string): Record<string, string> {
-  return { OCICRYPT_CONFIG: config };
+function envFor(config: string): () => Pkcs11Policy {
+  return () => loadPkcs11Policy({ OCICRYPT_CONFIG: config });
 }
 
 function assertFails(fn: () => unknown, code: string, re: RegExp, secret?: string): void {
@@ -96,7 +97,7 @@ test('wrong PIN, module not allowed, no policy: one clear line each, no PIN show
   const otherPolicy = join(dir, 'ocicrypt.conf');
   writeFileSync(otherPolicy, 'pkcs11:\n  module-directories: [/usr/lib/softhsm/]\n  allowed-module-paths: [/usr/lib/pkcs11/]\n');
   assertFails(() => loadPkcs11PrivateKey(text, tok.privYaml, envFor(otherPolicy)), 'PKCS11_MODULE_NOT_ALLOWED', /module-path '\/usr\/lib\/softhsm\/libsofthsm2\.so' is not allowed by policy/, tok.pin);
-  assertFails(() => loadPkcs11PrivateKey(text, tok.privYaml, { HOME: dir }), 'PKCS11_MODULE_NOT_ALLOWED', /^No ocicrypt config file was found/, tok.pin);
+  assertFails(() => loadPkcs11PrivateKey(text, tok.privYaml, () => loadPkcs11Policy({ HOME: dir })), 'PKCS11_MODULE_NOT_ALLOWED', /^No ocicrypt config file was found/, tok.pin);
   assertFails(() => loadPkcs11PrivateKey(text, tok.privYaml, envFor(join(dir, 'missing.conf'))), 'PKCS11_MODULE_NOT_ALLOWED', /OCICRYPT_CONFIG names .*missing\.conf, which does not exist/);
   // module-name lookup through the policy's directories works, and is refused when not allowed.
   const byName = text.replace(/module-path=[^&"]*/, 'module-name=softhsm2');

@@ -8,12 +8,13 @@
 import { constants, createPublicKey, privateDecrypt, type KeyObject } from 'node:crypto';
 import { ImgsealError } from '../../../errors.js';
 import { decodePkcs11Blob, encodePkcs11Blob } from './blob.js';
-import { loadPkcs11Policy, type Pkcs11Policy } from './config.js';
+import type { Pkcs11Policy } from './config.js';
 import { isPkcs11KeyFileText, parsePkcs11KeyFile, type Pkcs11KeyFile } from './key-file.js';
 import { checkOaepCapacity, oaepEncrypt, type OaepHash } from './oaep.js';
 import { findKey, tokenDecryptOaep, tokenPublicKey, withTokenSession } from './token.js';
 
-type Env = Readonly<Record<string, string | undefined>>;
+/** The module policy, asked for only when a token is used (so a missing OCICRYPT_CONFIG only matters to PKCS#11 users). */
+export type PolicySource = () => Pkcs11Policy;
 
 export interface Pkcs11RecipientKey {
   /** What the user wrote, for messages. */
@@ -30,12 +31,11 @@ export interface Pkcs11PrivateKey {
 }
 
 /** `pkcs11:FILE`: a PKCS#11 key file (public key read from the token) or an RSA public key file. */
-export function loadPkcs11Recipient(data: Buffer, path: string, source: string, env: Env): Pkcs11RecipientKey {
+export function loadPkcs11Recipient(data: Buffer, path: string, source: string, policy: PolicySource): Pkcs11RecipientKey {
   const text = data.toString('utf8');
   if (isPkcs11KeyFileText(text)) {
     const keyFile = parsePkcs11KeyFile(text, path, 'INVALID_RECIPIENT');
-    const policy = loadPkcs11Policy(env);
-    const publicKey = withTokenSession(keyFile, policy, false, (s) => tokenPublicKey(s, findKey(s, 'public')));
+    const publicKey = withTokenSession(keyFile, policy(), false, (s) => tokenPublicKey(s, findKey(s, 'public')));
     return { source, publicKey, uri: keyFile.uri.redacted };
   }
   let publicKey: KeyObject;
@@ -49,9 +49,9 @@ export function loadPkcs11Recipient(data: Buffer, path: string, source: string, 
 }
 
 /** A `--decryption-key` PKCS#11 key file: parsed, its module checked against the policy, and logged in once (a wrong PIN fails here). */
-export function loadPkcs11PrivateKey(text: string, path: string, env: Env): Pkcs11PrivateKey {
+export function loadPkcs11PrivateKey(text: string, path: string, policySource: PolicySource): Pkcs11PrivateKey {
   const keyFile = parsePkcs11KeyFile(text, path, 'INVALID_KEY');
-  const policy = loadPkcs11Policy(env);
+  const policy = policySource();
   withTokenSession(keyFile, policy, true, (s) => findKey(s, 'private'));
   return { keyFile, policy };
 }
