@@ -20,6 +20,8 @@ export {
   providerScheme,
   parseKeyProviderConfig,
   keyProviderServiceDefinition,
+  pkcs7Scheme,
+  pkcs11Scheme,
   loadSchemeConfig,
   openLayer,
   decryptTransforms,

@@ -16,7 +16,8 @@ parseRecipient platformMatches publicKeyFingerprint rawManifest readEncryptionAn
 selectLayers serializeManifest SchemeRegistry addLayerRecipients decryptTransforms defaultSchemes encryptLayer forScheme jweScheme
 loadSchemeConfig openLayer removeLayerRecipients pgpScheme providerScheme parseKeyProviderConfig keyProviderServiceDefinition sha256Digest silentProgress transportNames verifyDigest writeKeyPair
 canonicalJson resolveTrustedImage resolveTrustedTag trustInspect trustKeyGenerate trustKeyLoad trustRevoke trustSign trustSignerAdd
-trustSignerRemove verifyRepository`.split(/\s+/);
+trustSignerRemove verifyRepository
+pkcs7Scheme pkcs11Scheme`.split(/\s+/);
 
 const root = new URL('../../../', import.meta.url);
 

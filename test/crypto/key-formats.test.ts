@@ -119,9 +119,9 @@ test('recipients: rejected inputs', async () => {
   await assertFails(parseRecipient('nocolon'), 'INVALID_RECIPIENT', /^Invalid recipient format/);
   await assertFails(parseRecipient('foo:bar'), 'INVALID_RECIPIENT', /^Provided protocol not recognized: foo$/);
   await assertFails(parseRecipient('provider:x'), 'INVALID_RECIPIENT', /^key provider x is not configured \(OCICRYPT_KEYPROVIDER_CONFIG is not set\)$/);
-  for (const s of ['pkcs7', 'pkcs11']) {
-    await assertFails(parseRecipient(`${s}:x`), 'INVALID_RECIPIENT', new RegExp(`^${s} recipients are not supported yet`));
-  }
+  await assertFails(parseRecipient('pkcs7:/nonexistent.pem'), 'INVALID_RECIPIENT', /^Unable to read file: \/nonexistent\.pem/);
+  await assertFails(parseRecipient(`pkcs7:${keyPath('jwe-rsa2048', 'rsa1_pub.pem')}`), 'INVALID_RECIPIENT', /^File provided is not an x509 cert: /);
+  await assertFails(parseRecipient('pkcs11:/nonexistent.yaml'), 'INVALID_RECIPIENT', /^Unable to read file: \/nonexistent\.yaml/);
   const dir = await mkdtemp(join(tmpdir(), 'imgseal-jwk-'));
   const jwk = JSON.parse(await import('node:fs/promises').then((fs) => fs.readFile(keyPath('jwe-rsa2048', 'rsa1_pub.jwk'), 'utf8')));
   await writeFile(join(dir, 'a.jwk'), JSON.stringify({ ...jwk, alg: 'A128KW' }));

@@ -35,7 +35,7 @@ export function parseDecryptionKeyData(data: Buffer, path: string, passwords: Pa
   if (tag === 5) return { source: path, kind: OPENPGP_SECRET_KEYS_KIND, material: { data, passwords } satisfies OpenpgpSecretKeysMaterial };
   if (tag === 6) throw invalid(path, 'is an OpenPGP public key; decryption needs the secret key (gpg --export-secret-keys KEYID > file)');
 
-  if (looksLikePkcs11Yaml(data)) throw invalid(path, 'PKCS#11 key files are not supported yet');
+  if (looksLikePkcs11Yaml(data)) throw invalid(path, 'looks like a PKCS#11 key file but is not one (expected a top-level pkcs11: map with uri: "pkcs11:…")');
 
   // Raw DER in ocicrypt's order: PKCS#8, PKCS#1, SEC1.
   for (const type of ['pkcs8', 'pkcs1', 'sec1'] as const) {

@@ -4,10 +4,13 @@
  */
 import { jweScheme } from './jwe/index.js';
 import { pgpScheme } from './pgp/index.js';
+import { pkcs11Scheme } from './pkcs11/index.js';
+import { pkcs7Scheme } from './pkcs7/index.js';
 import { providerScheme } from './provider/index.js';
 import type { KeyScheme } from './types.js';
 
-const SCHEMES: readonly KeyScheme[] = [jweScheme, pgpScheme, providerScheme];
+// pkcs11 claims its YAML key files before pgp looks at key files.
+const SCHEMES: readonly KeyScheme[] = [jweScheme, pkcs7Scheme, pkcs11Scheme, pgpScheme, providerScheme];
 
 /** Every recipient prefix ocicrypt knows; those we lack say "not supported yet" rather than "not recognized". */
 export const OCICRYPT_PREFIXES: readonly string[] = ['jwe', 'pkcs7', 'pgp', 'pkcs11', 'provider'];

@@ -63,7 +63,7 @@ export type SchemeEnv = Readonly<Record<string, string | undefined>>;
 export interface Pkcs11Config {
   moduleDirectories: readonly string[];
   allowedModulePaths: readonly string[];
-  /** OAEP hash for software and token wrapping (OCICRYPT_OAEP_HASHALG); default sha256. */
+  /** OAEP hash for software and token wrapping (OCICRYPT_OAEP_HASHALG); default sha1, as ocicrypt's code (see wrap/pkcs11/oaep.ts). */
   oaepHash?: 'sha1' | 'sha256';
 }
 

@@ -6,10 +6,22 @@
  * JWE AAD, i.e. the ASCII of the protected header (plus `.aad` when present).
  */
 import { createDecipheriv } from 'node:crypto';
+import type { DecryptionKey } from '../types.js';
 import { parseJweJson } from './unwrap.js';
 
 /** RSA-OAEP (SHA-1) or RSA-OAEP-256; returns the CEK, or undefined when the key does not fit. */
 export type OaepKeyDecrypter = (encryptedKey: Buffer, hash: 'sha1' | 'sha256') => Buffer | undefined;
+
+/** Key material that can decrypt RSA-OAEP on its device (the pkcs11 scheme's keys have this). */
+export interface OaepDeviceKey {
+  decryptOaep: OaepKeyDecrypter;
+}
+
+/** The device decrypter of a DecryptionKey whose material offers one, else undefined. */
+export function oaepDeviceOf(k: DecryptionKey): OaepKeyDecrypter | undefined {
+  const m = k.material as Partial<OaepDeviceKey> | undefined;
+  return typeof m?.decryptOaep === 'function' ? m.decryptOaep : undefined;
+}
 
 const GCM_KEY_BYTES: Record<string, number> = { A128GCM: 16, A192GCM: 24, A256GCM: 32 };
 

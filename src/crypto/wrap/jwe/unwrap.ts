@@ -8,6 +8,7 @@ import type { KeyObject } from 'node:crypto';
 import type { FlattenedJWE, GeneralJWE } from 'jose';
 import { ImgsealError } from '../../../errors.js';
 import { privateKeyOf } from '../../keys/material.js';
+import { oaepDeviceOf, unwrapJweWithDecrypter } from './external-key.js';
 import type { DecryptionKey } from '../types.js';
 import { JWE_CONTENT_ENCRYPTIONS, JWE_KEY_ALGORITHMS, jweKeyFamily } from './algorithms.js';
 
@@ -34,7 +35,16 @@ export function parseJweJson(entry: Uint8Array): Record<string, unknown> {
  */
 export async function unwrapJwe(entry: Uint8Array, keys: readonly DecryptionKey[]): Promise<Uint8Array | undefined> {
   const privateKeys = keys.map(privateKeyOf).filter((k): k is KeyObject => k !== undefined && jweKeyFamily(k) !== undefined);
-  return unwrapJweWith(parseJweJson(entry), privateKeys);
+  const jwe = parseJweJson(entry);
+  const found = await unwrapJweWith(jwe, privateKeys);
+  if (found) return found;
+  // Keys that never leave their device (PKCS#11 tokens) decrypt the RSA-OAEP CEK there.
+  for (const k of keys) {
+    const device = oaepDeviceOf(k);
+    const out = device && unwrapJweWithDecrypter(entry, device);
+    if (out) return out;
+  }
+  return undefined;
 }
 
 /** unwrapJwe on a parsed JWE with bare private keys. */
