@@ -248,6 +248,18 @@ describe('gRPC key provider (example provider)', () => {
     assert.deepEqual(await providerUnwrap('g', [], entry, opts), PRIV);
   });
 
+  test('a unix socket address (unix:///path), as CoCo providers use', async () => {
+    const sock = join(tmp, 'kp.sock');
+    const unix = await startExampleGrpc(['--key', keyFile('k-unix'), '--grpc', `unix://${sock}`]);
+    try {
+      const opts: KeyProviderOptions = { providers: config({ u: { grpc: `unix://${sock}` } }) };
+      const entry = await providerWrap('u', [], PRIV, opts);
+      assert.deepEqual(await providerUnwrap('u', [], entry, opts), PRIV);
+    } finally {
+      unix.child.kill('SIGTERM');
+    }
+  });
+
   test('nobody listening → one line', async () => {
     const opts: KeyProviderOptions = { providers: config({ g: { grpc: '127.0.0.1:1' } }), timeoutMs: 3000 };
     await assert.rejects(providerWrap('g', [], PRIV, opts), rejectsWith('KEY_PROVIDER_ERROR', /^key provider g: WrapKey: (cannot reach 127\.0\.0\.1:1|no answer within)/));
