@@ -8,6 +8,7 @@ import { PASS_HIGH_WATER_MARK } from './steps/buffering.js';
 import { pipeline } from 'node:stream/promises';
 import { PassThrough, Readable, Writable, type Transform } from 'node:stream';
 import { ImgsealError } from '../errors.js';
+import { SMALL_BLOB_LIMIT } from '../util/limits.js';
 import { abortedError, raceAbort } from '../util/abort.js';
 import type { Descriptor } from '../model/descriptor.js';
 import type { ImageDestination, ImageSource, PutBlobInfo, PutBlobResult } from '../transports/types.js';
@@ -18,9 +19,9 @@ import { DigestVerifier, verifyBlobBytes } from './steps/verify-digest.js';
 /**
  * Blobs up to this size move as whole buffers when both ends can (getBlobBytes /
  * putBlobBytes): for a tiny layer the stream machinery costs more than the bytes.
- * Memory stays bounded: copy-instance runs at most 16 such blobs at once.
+ * Memory stays bounded: the copy runs at most 16 blobs at once (copy/limit.ts).
  */
-export const WHOLE_BLOB_MAX = 1 << 20;
+export const WHOLE_BLOB_MAX = SMALL_BLOB_LIMIT;
 
 export interface BlobTransfer {
   src: ImageSource;

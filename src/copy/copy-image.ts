@@ -17,7 +17,7 @@ import { formatPlatform, hostPlatform, platformMatches, type Platform } from '..
 import type { Digest } from '../model/digest.js';
 import type { ImageReference, ManifestBlob } from '../transports/types.js';
 import { copyInstance, settleAll, type CopyContext, type InstanceResult } from './copy-instance.js';
-import { concurrencyLimit } from './limit.js';
+import { blobLimits } from './limit.js';
 import type { CopyOptions, CopyResult } from './options.js';
 import { checkRecipientChange, newRecipientChangeLedger } from './recipient-change.js';
 import { SignatureLedger } from './signatures.js';
@@ -66,10 +66,7 @@ async function copyWithSignal(source: ImageReference, destination: ImageReferenc
         src,
         dest,
         opts,
-        limit: concurrencyLimit(Math.max(1, opts.jobs ?? Math.min(6, dest.maxParallelBlobs))),
-        // Small blobs are all round trips and no bytes: many at once hide the latency
-        // (bounded by the HTTP pool of 16 connections per registry).
-        smallLimit: concurrencyLimit(Math.max(16, opts.jobs ?? 0)),
+        ...blobLimits(opts.jobs, dest.maxParallelBlobs),
         blobCache: new Map(),
         layersOut: [],
         recipientLedger: newRecipientChangeLedger(),

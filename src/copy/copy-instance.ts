@@ -3,6 +3,7 @@
  * parallel, bounded), then the rewritten manifest. Shared by single images and by
  * each image of an index.
  */
+import { SMALL_BLOB_LIMIT } from '../util/limits.js';
 import { Readable, type Transform } from 'node:stream';
 import { ImgsealError } from '../errors.js';
 import { raceAbort, throwIfAborted } from '../util/abort.js';
@@ -16,6 +17,7 @@ import { streamToBuffer } from '../util/streams.js';
 import type { ImageDestination, ImageSource, ManifestBlob } from '../transports/types.js';
 import { transferBlob } from './copy-blob.js';
 import { planLayers, type LayerAction } from './layer-plan.js';
+import type { BlobAction } from './progress.js';
 import type { CopiedLayer, CopyOptions } from './options.js';
 import { silentProgress } from './progress.js';
 import { decryptTransforms, encryptLayer, openLayer, type LayerEncryption, type OpenedLayer } from '../crypto/layer/index.js';
@@ -26,8 +28,8 @@ import { reencryptionSteps, rewrapAnnotations, type RecipientChangeLedger } from
 import { defaultSchemeContext } from '../crypto/wrap/config.js';
 import type { KeySource, SchemeContext } from '../crypto/wrap/types.js';
 
-/** Up to this size a blob costs round trips rather than bandwidth. */
-export const SMALL_BLOB = 1 << 20;
+/** Up to this size a blob costs round trips rather than bandwidth (util/limits.ts). */
+export const SMALL_BLOB = SMALL_BLOB_LIMIT;
 
 export interface CopyContext {
   src: ImageSource;
@@ -38,7 +40,7 @@ export interface CopyContext {
   /** Runs a small blob's transfer (≤ SMALL_BLOB bytes) under a wider limit. */
   smallLimit: <T>(task: () => Promise<T>) => Promise<T>;
   /** Layers shared by several images of an index are processed once (same ciphertext everywhere). */
-  blobCache: Map<string, Promise<Descriptor>>;
+  blobCache: Map<string, Promise<MovedLayer>>;
   layersOut: CopiedLayer[];
   recipientLedger: RecipientChangeLedger;
   signatures: SignatureLedger;
@@ -100,10 +102,14 @@ export async function copyInstance(
     if (action === 'rewrap' || action === 'reencrypt') ctx.recipientLedger.changedLayers++;
   }
 
-  const configUpload = configBytes.then(async (bytes) => {
-    if (await ctx.dest.tryReuseBlob(manifest.config)) return;
-    await ctx.dest.putBlob(Readable.from([bytes]), { digest: manifest.config.digest, size: manifest.config.size, mediaType: manifest.config.mediaType });
-  });
+  // The config is a blob like any other: it takes a slot under the copy's limits.
+  const configLimit = manifest.config.size <= SMALL_BLOB ? ctx.smallLimit : ctx.limit;
+  const configUpload = configBytes.then((bytes) =>
+    configLimit(async () => {
+      if (await ctx.dest.tryReuseBlob(manifest.config)) return;
+      await ctx.dest.putBlob(Readable.from([bytes]), { digest: manifest.config.digest, size: manifest.config.size, mediaType: manifest.config.mediaType });
+    }),
+  );
   const layerMoves = manifest.layers.map((layer, i) => {
     const action = actions[i] as LayerAction;
     // A rewrapped layer's annotations may differ per image (per-image keys); its blob is shared.
@@ -115,9 +121,12 @@ export async function copyInstance(
       ctx.blobCache.set(key, pending);
     }
     const annotations = rewrapped.get(i);
-    return pending.then((copied) => {
+    return pending.then(({ desc: copied, action: done }) => {
       const d = annotations ? { ...copied, annotations } : copied;
-      ctx.layersOut.push({ platform: platformName || undefined, index: i, action, sourceDigest: layer.digest, digest: d.digest, size: d.size, mediaType: d.mediaType });
+      // What happened: a plain copy the destination already had is a reuse; a rewrap
+      // stays a rewrap (its annotations changed) even when the blob was there.
+      const reported = action === 'copy' ? done : action;
+      ctx.layersOut.push({ platform: platformName || undefined, index: i, action: reported, sourceDigest: layer.digest, digest: d.digest, size: d.size, mediaType: d.mediaType });
       return d;
     });
   });
@@ -149,7 +158,28 @@ async function moveLayer(
   unwrapped: OpenedLayer | undefined,
   config: ImageConfig | undefined,
   what: string,
-): Promise<Descriptor> {
+): Promise<MovedLayer> {
+  const desc = await moveLayerBytes(ctx, layer, index, action, unwrapped, config, what);
+  return { desc: desc === REUSED ? layer : desc, action: desc === REUSED ? 'reuse' : action };
+}
+
+/** A layer as written, and what was done to it ('reuse': the destination had it already). */
+interface MovedLayer {
+  desc: Descriptor;
+  action: BlobAction;
+}
+
+const REUSED = Symbol('reused');
+
+async function moveLayerBytes(
+  ctx: CopyContext,
+  layer: Descriptor,
+  index: number,
+  action: LayerAction,
+  unwrapped: OpenedLayer | undefined,
+  config: ImageConfig | undefined,
+  what: string,
+): Promise<Descriptor | typeof REUSED> {
   const progress = ctx.opts.progress ?? silentProgress;
   const label = `${what} layer ${index} (${layer.digest})`;
   const retries = ctx.opts.destinationContext?.retryTimes ?? 3;
@@ -157,7 +187,7 @@ async function moveLayer(
   if (action === 'copy') {
     if (await ctx.dest.tryReuseBlob(layer)) {
       progress.blobDone(layer, 'reuse');
-      return layer;
+      return REUSED;
     }
     const r = await transferBlob({ ...common, steps: () => [], info: { digest: layer.digest, size: layer.size, mediaType: layer.mediaType } });
     return { ...layer, digest: r.digest, size: r.size };

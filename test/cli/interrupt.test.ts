@@ -1,12 +1,13 @@
 /**
  * Ctrl-C (SIGINT) or SIGTERM in the middle of a copy: the copy stops, what was staged
  * is removed, the destination is not created, and the process ends by that signal
- * (a shell shows 130 or 143), as a program stopped by one should. The layer is a FIFO nobody writes to, so the copy is
- * reliably stuck in a read the kernel will not interrupt.
+ * (a shell shows 130 or 143), as a program stopped by one should. A hook preloaded into
+ * the CLI makes the layer's open never return (as a read blocked in the kernel on a hung
+ * mount: blobs that are FIFOs are refused now), so the copy is reliably stuck.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -17,19 +18,30 @@ import { blobFile } from '../testkit/image-reader.js';
 const dir = mkdtempSync(join(tmpdir(), 'imgseal-interrupt-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-async function stuckLayout(name: string): Promise<{ src: string; layerDigest: string }> {
+async function stuckLayout(name: string): Promise<{ src: string; layerDigest: string; hook: string }> {
   const src = join(dir, name);
   const img = await buildLayout(src, [{ files: { 'a.txt': 'never read\n' }, compression: 'none' }], { ref: 'v1' });
   const layer = img.layers[0]!.desc.digest;
-  const file = blobFile(src, layer);
-  rmSync(file);
-  execFileSync('mkfifo', [file]);
-  return { src, layerDigest: layer };
+  const hook = join(dir, `${name}-hook.mjs`);
+  // Opening the layer's blob never returns; the timer keeps the process alive as the
+  // blocked I/O thread would.
+  writeFileSync(
+    hook,
+    `import fs from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
+const blob = ${JSON.stringify(blobFile(src, layer))};
+const stuck = (fn) => (p, ...rest) => (String(p) === blob ? (setInterval(() => {}, 1000), new Promise(() => {})) : fn(p, ...rest));
+fs.promises.open = stuck(fs.promises.open);
+fs.promises.readFile = stuck(fs.promises.readFile);
+syncBuiltinESMExports();
+`,
+  );
+  return { src, layerDigest: layer, hook };
 }
 
-function stopMidCopy(src: string, dest: string, layerDigest: string, signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string; ms: number }> {
+function stopMidCopy(src: string, dest: string, layerDigest: string, hook: string, signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string; ms: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_MAIN, 'copy', `oci:${src}:v1`, `oci:${dest}:v1`], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', hook, CLI_MAIN, 'copy', `oci:${src}:v1`, `oci:${dest}:v1`], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     let sentAt = 0;
     const guard = setTimeout(() => child.kill('SIGKILL'), 30_000);
@@ -51,9 +63,9 @@ function stopMidCopy(src: string, dest: string, layerDigest: string, signal: Nod
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   test(`${signal} mid-copy: ends by ${signal}, one line saying so, no destination, no staging left`, async () => {
-    const { src, layerDigest } = await stuckLayout(`src-${signal}`);
+    const { src, layerDigest, hook } = await stuckLayout(`src-${signal}`);
     const dest = join(dir, `out-${signal}`);
-    const r = await stopMidCopy(src, dest, layerDigest, signal);
+    const r = await stopMidCopy(src, dest, layerDigest, hook, signal);
     assert.equal(r.signal, signal, `ended by ${r.signal ?? `exit ${r.code}`}: ${r.stderr}`);
     assert.match(r.stderr, new RegExp(`imgseal: ${signal === 'SIGINT' ? 'interrupted' : 'terminated'} \\(${signal}\\); nothing was committed to the destination`));
     assert.ok(r.ms < 10_000, `exited ${r.ms} ms after the signal`);

@@ -108,6 +108,20 @@ describe('manifests and indexes', () => {
     await failsFast(['copy', '-q', `oci:${dir}:v1`, `oci:${fresh('out')}:x`], /larger than the \d+ bytes allowed/);
   });
 
+  test('an oci: layer blob that is a FIFO is refused at once, small or large', async () => {
+    for (const big of [false, true]) {
+      const dir = fresh('layout');
+      const files = { 'a.txt': big ? 'x'.repeat(3 << 20) : 'a\n' };
+      const img = await buildLayout(dir, [{ files, compression: 'none' }], { ref: 'v1' });
+      const blob = blobFile(dir, img.layers[0]!.desc.digest);
+      rmSync(blob);
+      execFileSync('mkfifo', [blob]);
+      const dest = fresh('out');
+      await failsFast(['copy', '-q', `oci:${dir}:v1`, `oci:${dest}:x`], new RegExp(`blob ${img.layers[0]!.desc.digest}.*not a regular file`));
+      assert.equal(snapshotTree(dest), undefined);
+    }
+  });
+
   test('a dir: manifest.json over the limit is refused', async () => {
     const src = fresh('layout');
     await buildLayout(src, [{ files: { 'a.txt': 'a\n' }, compression: 'gzip' }], { ref: 'v1' });

@@ -53,11 +53,14 @@ export class DirImageSource implements ImageSource {
 
   async getBlob(desc: Descriptor): Promise<Readable> {
     const path = dirBlobPath(this.dir, desc.digest);
+    let regular: boolean;
     try {
-      await stat(path);
+      regular = (await stat(path)).isFile();
     } catch {
       throw this.missing(desc.digest);
     }
+    // A FIFO or device would block or never end: a blob is a regular file.
+    if (!regular) throw new ImgsealError('IO_ERROR', `${this.reference.toString()}: blob ${desc.digest} is not a regular file`);
     return createReadStream(path, { highWaterMark: 256 << 10 });
   }
 

@@ -6,6 +6,7 @@
  * exist, is sent only after the input stream ended cleanly and the digest matched;
  * on any failure the session is DELETEd, so nothing partial is left behind.
  */
+import { SMALL_BLOB_LIMIT } from '../../util/limits.js';
 import { Readable } from 'node:stream';
 import { PASS_HIGH_WATER_MARK } from '../../copy/steps/buffering.js';
 import { ImgsealError, isImgsealError } from '../../errors.js';
@@ -16,7 +17,7 @@ import { discard, readLimited } from '../../http/index.js';
 import type { RegistryClient } from './client.js';
 
 /** Blobs up to this size with a known digest go in one buffered PUT (constant memory bound). */
-export const MONOLITHIC_MAX = 1024 * 1024;
+export const MONOLITHIC_MAX = SMALL_BLOB_LIMIT;
 
 function algorithmOf(d: Digest | undefined): DigestAlgorithm {
   return d?.startsWith('sha512:') ? 'sha512' : 'sha256';

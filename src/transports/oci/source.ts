@@ -52,11 +52,14 @@ export class OciLayoutSource implements ImageSource {
 
   async getBlob(desc: Descriptor): Promise<Readable> {
     const path = blobPath(this.reference.dir, desc.digest);
+    let regular: boolean;
     try {
-      await stat(path);
+      regular = (await stat(path)).isFile();
     } catch {
       throw new ImgsealError('BLOB_NOT_FOUND', `${this.reference.toString()}: blob ${desc.digest} is missing from the layout`);
     }
+    // A FIFO or device would block or never end: a blob is a regular file.
+    if (!regular) throw new ImgsealError('IO_ERROR', `${this.reference.toString()}: blob ${desc.digest} is not a regular file`);
     // 256 KiB reads: large enough that per-chunk overhead vanishes, small enough for
     // the cipher to stay in cache (OpenSSL's AES-CTR is ~2× faster than with 1 MiB).
     return createReadStream(path, { highWaterMark: 256 << 10 });
