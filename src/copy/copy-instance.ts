@@ -21,7 +21,7 @@ import type { BlobAction } from './progress.js';
 import type { CopiedLayer, CopyOptions } from './options.js';
 import { silentProgress } from './progress.js';
 import { decryptTransforms, encryptLayer, openLayer, type LayerEncryption, type OpenedLayer } from '../crypto/layer/index.js';
-import { loadZstd } from './steps/verify-plaintext.js';
+import { loadZstd } from '../crypto/layer/verify-plaintext.js';
 import { withoutEncryptionAnnotations as removeEncryptionAnnotations } from '../crypto/annotations.js';
 import type { SignatureLedger } from './signatures.js';
 import { reencryptionSteps, rewrapAnnotations, type RecipientChangeLedger } from './recipient-change.js';

@@ -16,7 +16,7 @@ import { Digester } from '../model/digest.js';
 import type { ImageConfig } from '../model/config.js';
 import { decryptedMediaType, layerCompression, ociLayerMediaType } from '../model/media-types.js';
 import { PASS_HIGH_WATER_MARK } from './steps/buffering.js';
-import { loadZstd } from './steps/verify-plaintext.js';
+import { loadZstd } from '../crypto/layer/verify-plaintext.js';
 import type { RecipientChangeOptions } from './options.js';
 
 /** Matches across the whole copy, so that a target found on no layer can be reported before commit. */

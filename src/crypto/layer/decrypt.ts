@@ -8,7 +8,7 @@ import type { Transform } from 'node:stream';
 import { LayerDecryptor } from '../cipher/layer-cipher.js';
 import { STEP_HIGH_WATER_MARK } from '../../copy/steps/buffering.js';
 import { DigestVerifier } from '../../copy/steps/verify-digest.js';
-import { PlaintextVerifier, type PlaintextExpectations } from '../../copy/steps/verify-plaintext.js';
+import { PlaintextVerifier, type PlaintextExpectations } from './verify-plaintext.js';
 import type { Digest } from '../../model/digest.js';
 import type { OpenedLayer } from './open.js';
 

@@ -6,5 +6,6 @@
  */
 export { openLayer, MISSING_KEY_MESSAGE, type EncryptedLayerDescriptor, type OpenedLayer } from './open.js';
 export { decryptTransforms, type DecryptExpectations } from './decrypt.js';
+export { PlaintextVerifier, loadZstd, type PlaintextExpectations } from './verify-plaintext.js';
 export { encryptLayer, wrapPrivateOptions, type LayerEncryption } from './encrypt.js';
 export { addLayerRecipients, removeLayerRecipients, type RewrapResult } from './rewrap.js';

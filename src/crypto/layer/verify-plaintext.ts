@@ -7,9 +7,11 @@
  *   the image config's `rootfs.diff_ids` entry for this layer.
  * containers/image records the *source* blob digest in the private options when it
  * recompresses during the copy (vector `zstd-recompressed`), so a private-options
- * mismatch is accepted only when the diff_id check proved the plaintext right.
+ * mismatch is accepted only when the diff_id check proved the plaintext right — by
+ * default; `privateOptionsDigestMismatch` makes that stricter or looser (a containerd
+ * decoder has no image config, hence no diff_id).
  */
-import { STEP_HIGH_WATER_MARK } from './buffering.js';
+import { STEP_HIGH_WATER_MARK } from '../../copy/steps/buffering.js';
 import { createGunzip, type Gunzip } from 'node:zlib';
 import { Transform, type TransformCallback } from 'node:stream';
 import { whenWritable } from '../../util/streams.js';
@@ -41,6 +43,13 @@ export interface PlaintextExpectations {
   diffIdCheckedByDestination?: boolean;
   /** Told when a private-options mismatch was accepted because the diff_id matched. */
   warn?: (message: string) => void;
+  /**
+   * A plaintext whose digest differs from the private options' `digest`:
+   * `unless-diff-id` (default) fails unless the diff_id check passed (then warns);
+   * `fail` always fails; `warn` only warns (the HMAC has already authenticated the
+   * ciphertext, so the plaintext is what the encryptor wrote).
+   */
+  privateOptionsDigestMismatch?: 'unless-diff-id' | 'fail' | 'warn';
 }
 
 export class PlaintextVerifier extends Transform {
@@ -105,6 +114,9 @@ export class PlaintextVerifier extends Transform {
     const { what, diffId, privateOptionsDigest } = this.expect;
     if (this.expect.diffIdCheckedByDestination) {
       if (privateOptionsDigest && privateOptionsDigest !== diffId) {
+        if (this.expect.privateOptionsDigestMismatch === 'fail') {
+          throw new ImgsealError('PLAINTEXT_DIGEST_MISMATCH', `${what}: decrypted blob is ${diffId}, the wrapped key says ${privateOptionsDigest}`);
+        }
         this.expect.warn?.(`${what}: the wrapped key records digest ${privateOptionsDigest}, the config's diff_id is ${diffId}; the layer is verified against the diff_id`);
       }
       return;
@@ -134,7 +146,12 @@ export class PlaintextVerifier extends Transform {
       diffIdVerified = true;
     }
     if (privateOptionsDigest && privateOptionsDigest !== blobDigest) {
-      if (!diffIdVerified) {
+      const policy = this.expect.privateOptionsDigestMismatch ?? 'unless-diff-id';
+      if (policy === 'warn') {
+        this.expect.warn?.(`${what}: the wrapped key records digest ${privateOptionsDigest} but the plaintext is ${blobDigest}; accepted (HMAC verified)`);
+        return;
+      }
+      if (policy === 'fail' || !diffIdVerified) {
         throw new ImgsealError('PLAINTEXT_DIGEST_MISMATCH', `${what}: decrypted blob is ${blobDigest}, the wrapped key says ${privateOptionsDigest}`);
       }
       this.expect.warn?.(`${what}: the wrapped key records digest ${privateOptionsDigest} but the plaintext is ${blobDigest} (recompressed during encryption); accepted because the diff_id matches`);
