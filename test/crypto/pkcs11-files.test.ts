@@ -9,6 +9,7 @@ import { isAllowedModule, loadPkcs11Policy, parsePkcs11Policy, resolveModule } f
 import { isPkcs11KeyFileText, parsePkcs11KeyFile } from '../../src/crypto/wrap/pkcs11/key-file.js';
 import { oaepHashFromEnv } from '../../src/crypto/wrap/pkcs11/oaep.js';
 import { parsePkcs11Uri } from '../../src/crypto/wrap/pkcs11/uri.js';
+import { pkcs11Scheme } from '../../src/crypto/wrap/pkcs11/index.js';
 import { isImgsealError } from '../../src/errors.js';
 
 const URI = 'pkcs11:token=my%20token;object=k1;id=%01%fe;type=private?module-name=softhsm2&pin-value=s3cr3t';
@@ -82,4 +83,9 @@ test('OCICRYPT_OAEP_HASHALG: SHA-1 by default (as ocicrypt\'s code), sha256 on r
   assert.equal(oaepHashFromEnv({ OCICRYPT_OAEP_HASHALG: 'SHA1' }), 'sha1');
   assert.equal(oaepHashFromEnv({ OCICRYPT_OAEP_HASHALG: 'sha256' }), 'sha256');
   fails(() => oaepHashFromEnv({ OCICRYPT_OAEP_HASHALG: 'sha512' }), 'INVALID_ARGUMENT', /OCICRYPT_OAEP_HASHALG=sha512: unsupported OAEP hash/);
+});
+
+test('recipients remove cannot name a pkcs11 recipient (entries carry no id): refused before anything is read', async () => {
+  await assert.rejects(pkcs11Scheme.parseRecipient('/nonexistent.yaml', { config: { env: {} }, purpose: 'match' }), (err: unknown) =>
+    isImgsealError(err) && err.code === 'INVALID_RECIPIENT' && /cannot be removed; use `imgseal recipients rotate`/.test(err.message));
 });

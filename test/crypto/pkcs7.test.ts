@@ -2,13 +2,16 @@
 // options; what we build has Go's exact shape and re-reads; the failure cases
 // (key without certificate, certificate without key, corrupt CMS, bad padding).
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { constants, generateKeyPairSync, publicEncrypt, X509Certificate, createPrivateKey } from 'node:crypto';
 import { test } from 'node:test';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { ContentInfo, EncryptedContent, EnvelopedData } from '@peculiar/asn1-cms';
 import { buildEnvelope, parseEnvelope, OID_AES128_GCM, OID_RSA_ENCRYPTION } from '../../src/crypto/wrap/pkcs7/cms.js';
 import { describePkcs7Recipients, unwrapPkcs7, wrapPkcs7 } from '../../src/crypto/wrap/pkcs7/envelope.js';
+import { pkcs7Scheme } from '../../src/crypto/wrap/pkcs7/index.js';
 import { rsaPkcs1DecryptKey, rsaPkcs1Encrypt } from '../../src/crypto/wrap/pkcs7/rsa-pkcs1.js';
 import { isImgsealError } from '../../src/errors.js';
 import { encLayers, expected, keyPath } from './fixtures.js';
@@ -139,4 +142,31 @@ test('PKCS#1 v1.5 unpadding: the real key for good padding, a stable pseudo-rand
   assert.notDeepEqual(r2, r1);
   // A ciphertext longer than the modulus, too.
   assert.equal(rsaPkcs1DecryptKey(privateKey, Buffer.alloc(300, 1), 16).length, 16);
+});
+
+test('recipients remove: the RecipientInfo with the certificate\'s issuer + serial goes, the others still open', async () => {
+  const a = await makeCert('keep-me', 'rsa', '11');
+  const b = await makeCert('drop-me', 'rsa', '22');
+  const dir = mkdtempSync(join(tmpdir(), 'p7rm-'));
+  writeFileSync(join(dir, 'b.pem'), b.pem);
+  writeFileSync(join(dir, 'a.der'), a.certificate.raw);
+  const secret = Buffer.from('the private options');
+  const der = wrapPkcs7(secret, [{ certificate: a.certificate, source: 'a' }, { certificate: b.certificate, source: 'b' }]);
+  const ctx = { config: { env: {} } };
+  const target = await pkcs7Scheme.parseRecipient(join(dir, 'b.pem'), ctx);
+  assert.equal(target.label, 'pkcs7:issuer=CN=drop-me serial=22');
+  const res = await pkcs7Scheme.removeRecipients('pkcs7', der, [target], ctx);
+  assert.deepEqual(res.removed, ['pkcs7:issuer=CN=drop-me serial=22']);
+  assert.equal(res.remaining, 1);
+  assert.ok(res.entry);
+  assert.deepEqual(pkcs7Scheme.describe('pkcs7', res.entry), ['pkcs7:issuer=CN=keep-me serial=11']);
+  const open = (r: typeof a) => unwrapPkcs7(res.entry!, { privateKeys: [r.privateKey], certificates: [{ certificate: r.certificate, source: 'c' }] });
+  assert.deepEqual(Buffer.from(open(a) ?? []), secret);
+  assert.equal(open(b), undefined);
+  // Removing the last one leaves nothing (the caller refuses that); a non-recipient changes nothing.
+  const last = await pkcs7Scheme.removeRecipients('pkcs7', res.entry, [await pkcs7Scheme.parseRecipient(join(dir, 'a.der'), ctx)], ctx);
+  assert.equal(last.entry, undefined);
+  assert.equal(last.remaining, 0);
+  const none = await pkcs7Scheme.removeRecipients('pkcs7', res.entry, [target], ctx);
+  assert.deepEqual(none, { entry: res.entry, removed: [], remaining: 1 });
 });

@@ -23,11 +23,11 @@ export interface CopyFlags extends TransportFlags, ContentTrustFlags {
 export function addCryptoFlags(cmd: Command, which: { encrypt: boolean; decrypt: boolean }): Command {
   if (which.encrypt) {
     cmd
-      .option('--encryption-key <scheme:file>', 'encrypt layers to this recipient, e.g. jwe:pub.pem (repeatable)', collect)
+      .option('--encryption-key <scheme:file>', 'encrypt layers to this recipient: jwe:pub.pem, pkcs7:cert.pem, pkcs11:key.yaml, pgp:…, provider:… (repeatable)', collect)
       .option('--encrypt-layer <n>', 'encrypt only layer N (0 = bottom, -1 = top; repeatable; default: all)', collectInt);
   }
   if (which.decrypt) {
-    cmd.option('--decryption-key <file[:password]>', 'private key to decrypt layers with; every key is tried (repeatable)', collect);
+    cmd.option('--decryption-key <file[:password]>', 'private key to decrypt layers with; every key is tried (repeatable; pkcs7: give the key and its certificate; pkcs11: a key YAML)', collect);
   }
   addContentTrustFlags(cmd);
   return cmd

@@ -57,11 +57,18 @@ function tokenKeys(keys: readonly DecryptionKey[]): Pkcs11PrivateKey[] {
   return keys.filter((k) => k.kind === PKCS11_KEY_KIND).map((k) => k.material as Pkcs11KeyMaterial);
 }
 
+// RSA-OAEP ciphertexts name no key, and telling them apart would need every
+// recipient's private key on its token: rotate instead.
+function cannotRemove(): ImgsealError {
+  return new ImgsealError('INVALID_RECIPIENT', 'pkcs11 entries carry no recipient identifier, so a pkcs11 recipient cannot be removed; use `imgseal recipients rotate`');
+}
+
 export const pkcs11Scheme: KeyScheme = {
   prefix: 'pkcs11',
   handles: (scheme) => scheme === 'pkcs11',
   parseRecipient: async (value, ctx) => {
     const source = `pkcs11:${value}`;
+    if (ctx.purpose === 'match') throw cannotRemove();
     if (value === '') throw new ImgsealError('INVALID_RECIPIENT', `Invalid recipient format: ${source} (missing key file after pkcs11:)`);
     const data = await readKeyFile(value, 'INVALID_RECIPIENT');
     const key = loadPkcs11Recipient(data, value, source, policyOf(ctx.config));
@@ -81,9 +88,7 @@ export const pkcs11Scheme: KeyScheme = {
   },
   describe: (_scheme, entry) => describePkcs11Recipients(entry),
   removeRecipients: async () => {
-    // RSA-OAEP ciphertexts name no key, and telling them apart would need every
-    // recipient's private key on its token: rotate instead.
-    throw new ImgsealError('INVALID_RECIPIENT', 'pkcs11 entries carry no recipient identifier, so a pkcs11 recipient cannot be removed; use `imgseal recipients rotate`');
+    throw cannotRemove();
   },
 };
 
