@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # Benchmark: imgseal vs skopeo encrypting and decrypting one large uncompressed layer,
 # measured in the same run on this machine. Prints MiB/s, the ratio to skopeo and peak
-# RSS; then imgseal's peak RSS for a small and a very large layer (memory must not grow
-# with layer size).
+# RSS; the machine's ceiling (2 cores: every byte is hashed three times, so at best
+# cores x SHA-256 speed / 3, OpenSSL's SHA-256 measured before and after the runs) and
+# each tool's speed as a percentage of it; each tool's user and system CPU-seconds per
+# GiB and their sum as a multiple of the floor (three SHA-256 passes at OpenSSL's speed
+# plus what `cp` of the same file costs: the kernel's read and write copies); then
+# imgseal's peak RSS for a small and a very large layer (memory must not grow with
+# layer size).
 #   bench/encrypt-decrypt.sh [WORK_DIR]
 # Env: SIZE_MIB (default 1024), SMALL_MIB (64), BIG_MIB (2048), RUNS (default 3; best run counts: decrypt times move with the page cache)
 set -euo pipefail
@@ -17,48 +22,69 @@ rm -rf "$WORK"; mkdir -p "$WORK"; cd "$WORK"
 export REGISTRY_AUTH_FILE="$WORK/auth.json"; echo '{}' >"$REGISTRY_AUTH_FILE"
 openssl genrsa -out priv.pem 2048 2>/dev/null; openssl rsa -in priv.pem -pubout -out pub.pem 2>/dev/null
 
-# measure NAME OUTDIR CMD...: best wall time of RUNS runs and the peak RSS; prints "secs rss_kib".
+# measure OUTDIR CMD...: best wall time of RUNS runs, the peak RSS, and the user and
+# system CPU-seconds of the best run; prints "secs rss_kib user sys".
 measure() {
   local out="$1"; shift
-  local best="" rss=0 line t m
+  local best="" rss=0 line t m u s bu=0 bs=0
   for _ in $(seq "$RUNS"); do
     rm -rf "$out"; sync
-    line="$(/usr/bin/time -f '%e %M' "$@" 2>&1 >/dev/null | tail -1)"
-    t="${line% *}"; m="${line#* }"
-    if [ -z "$best" ] || [ "$(echo "$t < $best" | bc -l)" = 1 ]; then best="$t"; fi
+    line="$(/usr/bin/time -f '%e %M %U %S' "$@" 2>&1 >/dev/null | tail -1)"
+    read -r t m u s <<<"$line"
+    if [ -z "$best" ] || [ "$(echo "$t < $best" | bc -l)" = 1 ]; then best="$t"; bu="$u"; bs="$s"; fi
     [ "$m" -gt "$rss" ] && rss="$m"
   done
-  echo "$best $rss"
+  echo "$best $rss $bu $bs"
+}
+
+# sha256_mibps: OpenSSL's single-core SHA-256 speed in MiB/s (16 KiB blocks).
+sha256_mibps() {
+  openssl speed -mr -seconds 3 -bytes 16384 -evp sha256 2>/dev/null | awk -F: '/^\+F:/ { printf "%.1f", $4 / 1048576 }'
 }
 
 make_layout src 1 "$((SIZE_MIB * 1024 * 1024))"
-BYTES="$(du -b src/blobs/sha256 | cut -f1)"
-echo "# imgseal vs skopeo: ${SIZE_MIB} MiB uncompressed layer, $(nproc) cores, $(date -u +%FT%TZ)"
+LAYER="$(ls -S src/blobs/sha256/* | head -1)"
+GIB="$(echo "$(stat -c %s "$LAYER") / 1073741824" | bc -l)"
+CORES="$(nproc)"
+SHA_BEFORE="$(sha256_mibps)"
+# The kernel's share of the floor: one read and one write of the layer, as cp does them.
+read -r _ _ cp_u cp_s < <(measure cp-out cp "$LAYER" cp-out)
+echo "# imgseal vs skopeo: ${SIZE_MIB} MiB uncompressed layer, $CORES cores, $(date -u +%FT%TZ)"
 echo "skopeo $(skopeo --version | awk '{print $3}'), node $(node --version), best of $RUNS runs"
 echo
-echo "| operation | tool | seconds | MiB/s | peak RSS MiB | imgseal / skopeo |"
-echo "| --- | --- | --- | --- | --- | --- |"
-row() { # OP TOOL SECS RSS RATIO
-  printf '| %s | %s | %.2f | %.0f | %.0f | %s |\n' "$1" "$2" "$3" "$(echo "$SIZE_MIB / $3" | bc -l)" "$(echo "$4 / 1024" | bc -l)" "$5"
-}
+echo "| operation | tool | seconds | MiB/s | % of ceiling | user CPU-s/GiB | sys CPU-s/GiB | CPU / floor | peak RSS MiB | imgseal / skopeo |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 SK=(skopeo copy -q --dest-oci-accept-uncompressed-layers)
-read -r sk_enc sk_enc_rss < <(measure sk-enc "${SK[@]}" --encryption-key jwe:pub.pem oci:src:t oci:sk-enc:t)
-read -r im_enc im_enc_rss < <(measure im-enc "${IMGSEAL[@]}" copy -q --encryption-key jwe:pub.pem oci:src:t oci:im-enc:t)
-read -r sk_dec sk_dec_rss < <(measure sk-dec "${SK[@]}" --decryption-key priv.pem oci:sk-enc:t oci:sk-dec:t)
-read -r im_dec im_dec_rss < <(measure im-dec "${IMGSEAL[@]}" copy -q --decryption-key priv.pem oci:im-enc:t oci:im-dec:t)
-row encrypt skopeo "$sk_enc" "$sk_enc_rss" ""
-row encrypt imgseal "$im_enc" "$im_enc_rss" "$(printf '%.2f×' "$(echo "$sk_enc / $im_enc" | bc -l)")"
-row decrypt skopeo "$sk_dec" "$sk_dec_rss" ""
-row decrypt imgseal "$im_dec" "$im_dec_rss" "$(printf '%.2f×' "$(echo "$sk_dec / $im_dec" | bc -l)")"
-rm -rf sk-enc sk-dec im-dec src
+read -r sk_enc sk_enc_rss sk_enc_u sk_enc_s < <(measure sk-enc "${SK[@]}" --encryption-key jwe:pub.pem oci:src:t oci:sk-enc:t)
+read -r im_enc im_enc_rss im_enc_u im_enc_s < <(measure im-enc "${IMGSEAL[@]}" copy -q --encryption-key jwe:pub.pem oci:src:t oci:im-enc:t)
+read -r sk_dec sk_dec_rss sk_dec_u sk_dec_s < <(measure sk-dec "${SK[@]}" --decryption-key priv.pem oci:sk-enc:t oci:sk-dec:t)
+read -r im_dec im_dec_rss im_dec_u im_dec_s < <(measure im-dec "${IMGSEAL[@]}" copy -q --decryption-key priv.pem oci:im-enc:t oci:im-dec:t)
+SHA_AFTER="$(sha256_mibps)"
+SHA="$(echo "($SHA_BEFORE + $SHA_AFTER) / 2" | bc -l)"
+CEILING="$(echo "$CORES * $SHA / 3" | bc -l)"
+FLOOR="$(echo "3 * 1024 / $SHA + ($cp_u + $cp_s) / $GIB" | bc -l)"
+row() { # OP TOOL SECS RSS USER SYS RATIO
+  local mibps; mibps="$(echo "$SIZE_MIB / $3" | bc -l)"
+  printf '| %s | %s | %.2f | %.0f | %.0f %% | %.2f | %.2f | %.2f× | %.0f | %s |\n' "$1" "$2" "$3" "$mibps" "$(echo "100 * $mibps / $CEILING" | bc -l)" \
+    "$(echo "$5 / $GIB" | bc -l)" "$(echo "$6 / $GIB" | bc -l)" "$(echo "($5 + $6) / $GIB / $FLOOR" | bc -l)" "$(echo "$4 / 1024" | bc -l)" "$7"
+}
+row encrypt skopeo "$sk_enc" "$sk_enc_rss" "$sk_enc_u" "$sk_enc_s" ""
+row encrypt imgseal "$im_enc" "$im_enc_rss" "$im_enc_u" "$im_enc_s" "$(printf '%.2f×' "$(echo "$sk_enc / $im_enc" | bc -l)")"
+row decrypt skopeo "$sk_dec" "$sk_dec_rss" "$sk_dec_u" "$sk_dec_s" ""
+row decrypt imgseal "$im_dec" "$im_dec_rss" "$im_dec_u" "$im_dec_s" "$(printf '%.2f×' "$(echo "$sk_dec / $im_dec" | bc -l)")"
+echo
+printf 'OpenSSL SHA-256: %.0f MiB/s per core before, %.0f after; ceiling %d x %.0f / 3 = %.0f MiB/s.\n' "$SHA_BEFORE" "$SHA_AFTER" "$CORES" "$SHA" "$CEILING"
+printf 'Floor: 3 SHA-256 passes (%.2f CPU-s/GiB) + cp of the layer (%.2f user + %.2f sys CPU-s/GiB) = %.2f CPU-s/GiB.\n' \
+  "$(echo "3 * 1024 / $SHA" | bc -l)" "$(echo "$cp_u / $GIB" | bc -l)" "$(echo "$cp_s / $GIB" | bc -l)" "$FLOOR"
+rm -rf sk-enc sk-dec im-dec src cp-out
 
 echo
 echo "| imgseal peak RSS by layer size | encrypt MiB | decrypt MiB |"
 echo "| --- | --- | --- |"
 for mib in "$SMALL_MIB" "$BIG_MIB"; do
   rm -rf src im-enc; make_layout src 1 "$((mib * 1024 * 1024))"
-  read -r _ e_rss < <(RUNS=1 measure im-enc "${IMGSEAL[@]}" copy -q --encryption-key jwe:pub.pem oci:src:t oci:im-enc:t)
-  read -r _ d_rss < <(RUNS=1 measure im-dec "${IMGSEAL[@]}" copy -q --decryption-key priv.pem oci:im-enc:t oci:im-dec:t)
+  read -r _ e_rss _ _ < <(RUNS=1 measure im-enc "${IMGSEAL[@]}" copy -q --encryption-key jwe:pub.pem oci:src:t oci:im-enc:t)
+  read -r _ d_rss _ _ < <(RUNS=1 measure im-dec "${IMGSEAL[@]}" copy -q --decryption-key priv.pem oci:im-enc:t oci:im-dec:t)
   printf '| %s MiB | %.0f | %.0f |\n' "$mib" "$(echo "$e_rss / 1024" | bc -l)" "$(echo "$d_rss / 1024" | bc -l)"
   rm -rf src im-enc im-dec
 done
