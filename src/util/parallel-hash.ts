@@ -9,6 +9,7 @@
  * returns a promise to wait on when the worker falls behind.
  */
 import { Worker } from 'node:worker_threads';
+import { ImgsealError } from '../errors.js';
 import { Digester, type Digest, type DigestAlgorithm } from '../model/digest.js';
 import { noteStreamedBytes } from './memory-pacer.js';
 
@@ -18,14 +19,15 @@ const { createHash } = require('node:crypto');
 const hashes = new Map();
 parentPort.on('message', (m) => {
   if (m.t === 'u') {
-    hashes.get(m.id).update(new Uint8Array(m.b, 0, m.n));
+    const h = hashes.get(m.id);
+    if (h) h.update(new Uint8Array(m.b, 0, m.n));
     parentPort.postMessage({ t: 'a', id: m.id, n: m.n, b: m.b }, [m.b]);
   } else if (m.t === 'n') {
     hashes.set(m.id, createHash(m.alg));
   } else if (m.t === 'd') {
     const h = hashes.get(m.id);
     hashes.delete(m.id);
-    parentPort.postMessage({ t: 'd', id: m.id, hex: h.digest('hex') });
+    if (h) parentPort.postMessage({ t: 'd', id: m.id, hex: h.digest('hex') });
   } else if (m.t === 'x') {
     hashes.delete(m.id);
   }
@@ -57,6 +59,9 @@ interface Pending {
   inFlight: number;
   drain?: () => void;
   done?: (hex: string) => void;
+  /** Set when the worker died: every wait of this hash rejects with it. */
+  failed?: Error;
+  fail?: (err: Error) => void;
 }
 
 let worker: Worker | undefined;
@@ -85,11 +90,27 @@ function getWorker(): Worker {
         p.done?.(m.hex ?? '');
       }
     });
-    worker.on('error', () => {
-      worker = undefined;
-    });
+    const w = worker;
+    // A worker that dies (out of memory, killed) answers no one: fail every pending
+    // hash, or their streams wait for ever and the copy hangs instead of failing.
+    const died = (why: string): void => {
+      if (worker === w) worker = undefined;
+      const err = new ImgsealError('INTERNAL', `the hash worker thread stopped (${why}); the copy cannot verify digests`);
+      for (const p of pending.values()) {
+        p.failed = err;
+        p.fail?.(err);
+      }
+      pending.clear();
+    };
+    w.on('error', (e) => died(e.message));
+    w.on('exit', (code) => died(`exit code ${code}`));
   }
   return worker;
+}
+
+/** Ends the hash worker thread (it is started again on demand); pending hashes fail. */
+export async function stopHashWorker(): Promise<void> {
+  await worker?.terminate();
 }
 
 /** An incremental hash; `update` may return a promise (backpressure) that must be awaited. */
@@ -139,6 +160,7 @@ class WorkerHasher implements StreamHasher {
   }
 
   update(chunk: Uint8Array): void | Promise<void> {
+    if (this.state.failed) return this.failedWait();
     let off = 0;
     while (off < chunk.byteLength) {
       this.current ??= takeBuffer();
@@ -151,11 +173,23 @@ class WorkerHasher implements StreamHasher {
     this.bytes += chunk.byteLength;
     // Every byte of every large blob passes here once per hash: the place to pace GC.
     noteStreamedBytes(chunk.byteLength);
-    if (this.state.inFlight > MAX_IN_FLIGHT) return new Promise((resolve) => (this.state.drain = resolve));
+    if (this.state.inFlight > MAX_IN_FLIGHT) return this.wait((resolve) => (this.state.drain = resolve));
+  }
+
+  /** A promise settled by `arm`'s callback, or rejected when the worker dies first. */
+  private wait<T>(arm: (resolve: (v: T) => void) => void): Promise<T> {
+    if (this.state.failed) return this.failedWait();
+    return new Promise<T>((resolve, reject) => {
+      this.state.fail = (err) => {
+        this.release();
+        reject(err);
+      };
+      arm(resolve);
+    });
   }
 
   private post(): void {
-    if (!this.current || this.used === 0) return;
+    if (!this.current || this.used === 0 || this.state.failed) return;
     const b = this.current;
     getWorker().postMessage({ t: 'u', id: this.id, b, n: this.used }, [b]);
     this.state.inFlight += POOL_BUFFER;
@@ -163,9 +197,15 @@ class WorkerHasher implements StreamHasher {
     this.used = 0;
   }
 
+  private failedWait<T>(): Promise<T> {
+    this.release();
+    return Promise.reject(this.state.failed as Error);
+  }
+
   digest(): Promise<Digest> {
+    if (this.state.failed) return this.failedWait();
     this.post();
-    return new Promise((resolve) => {
+    return this.wait<Digest>((resolve) => {
       this.state.done = (hex) => {
         this.release();
         resolve(`${this.algorithm}:${hex}`);
