@@ -94,6 +94,34 @@ describe('pkcs7 with skopeo', { concurrency: 1 }, () => {
     await assertRestored(back, 'plain', orig, 'imgseal decrypted its own pkcs7 image');
   });
 
+  test('recipients add pkcs7:CERT to a skopeo jwe image → skopeo decrypts with key + certificate; remove it → skopeo refuses it, the jwe key still works', async (t) => {
+    if (!requireTool('skopeo', t)) return;
+    const jwe = { pub: join(FIXTURES, 'jwe-rsa2048/keys/rsa1_pub.pem'), priv: OTHER_KEY };
+    const src = dir('src');
+    const orig = await buildLayout(src, LAYERS);
+    const enc = dir('enc');
+    await skopeo(['copy', '-q', '--encryption-key', `jwe:${jwe.pub}`, `oci:${src}:base`, `oci:${enc}:enc`]);
+    const before = await readImage(enc, 'enc');
+    const added = dir('added');
+    await imgsealOk(['recipients', 'add', '-q', '--recipient', `pkcs7:${P7.cert}`, '--decryption-key', jwe.priv, `oci:${enc}:enc`, `oci:${added}:enc`]);
+    const addedImg = await readImage(added, 'enc');
+    addedImg.layers.forEach((l, i) => {
+      assert.equal(l.desc.digest, before.layers[i]!.desc.digest, `layer ${i} blob unchanged`);
+      assert.ok(l.desc.annotations?.[PKCS7_ANN], `layer ${i} gained a pkcs7 entry`);
+    });
+    const out = dir('skopeo-dec');
+    await skopeo(['copy', '-q', '--decryption-key', P7.key, '--decryption-key', P7.cert, `oci:${added}:enc`, `oci:${out}:plain`]);
+    await assertRestored(out, 'plain', orig, 'skopeo decrypted with the added pkcs7 recipient');
+    const removed = dir('removed');
+    await imgsealOk(['recipients', 'remove', '-q', '--recipient', `pkcs7:${P7.cert}`, `oci:${added}:enc`, `oci:${removed}:enc`]);
+    const removedImg = await readImage(removed, 'enc');
+    assert.ok(removedImg.layers.every((l) => !l.desc.annotations?.[PKCS7_ANN]), 'the pkcs7 entries are gone');
+    await assert.rejects(skopeo(['copy', '-q', '--decryption-key', P7.key, '--decryption-key', P7.cert, `oci:${removed}:enc`, `oci:${dir('refused')}:plain`]), /missing private key|decrypt/i);
+    const still = dir('still');
+    await skopeo(['copy', '-q', '--decryption-key', jwe.priv, `oci:${removed}:enc`, `oci:${still}:plain`]);
+    await assertRestored(still, 'plain', orig, 'the kept jwe recipient still decrypts');
+  });
+
   test('a certificate without its key, a key without its certificate, corrupt CMS: one line, destination unchanged', async () => {
     const src = join(FIXTURES, 'pkcs7/image');
     const existing = dir('existing');
