@@ -5,6 +5,8 @@
  * returns what JSON.parse would.
  */
 
+import { ImgsealError } from '../errors.js';
+
 export class StrictJsonError extends Error {
   override readonly name = 'StrictJsonError';
 }
@@ -123,5 +125,15 @@ class Parser {
     if (!m) this.fail('invalid number');
     this.i += m[0].length;
     return Number(m[0]);
+  }
+}
+
+/** parseStrictJson with failures as one ImgsealError line prefixed by `what` (a file name, say). */
+export function parseStrictJsonAs(text: string, what: string, code: 'INVALID_ARGUMENT' | 'POLICY_INVALID' | 'SIGNATURE_INVALID' = 'INVALID_ARGUMENT'): unknown {
+  try {
+    return parseStrictJson(text);
+  } catch (err) {
+    if (err instanceof StrictJsonError) throw new ImgsealError(code, `${what}: ${err.message}`);
+    throw err;
   }
 }

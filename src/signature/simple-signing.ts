@@ -1,0 +1,86 @@
+/**
+ * Simple signing (spec §1): an OpenPGP signed message carrying the JSON payload.
+ * Verification is pure: the blob, the trusted public keys and the expected manifest
+ * digest in, the signer's primary fingerprint and the parsed payload out — the
+ * payload is parsed only after the signature verified with one of the trusted keys.
+ * A signature by a signing subkey of a trusted key counts as that key's, as current
+ * containers/image does.
+ */
+import * as openpgp from 'openpgp';
+import { ImgsealError } from '../errors.js';
+import { sha256Digest } from '../model/digest.js';
+import { parsePayload, type SignaturePayload } from './payload.js';
+
+export interface VerifiedSimpleSignature {
+  /** The primary key fingerprint of the signer, 40 upper-case hex digits. */
+  signerFingerprint: string;
+  payload: SignaturePayload;
+}
+
+/** Reads one or more public keys from a keyring file's bytes (binary or armored). */
+export async function readPublicKeys(bytes: Buffer, where: string): Promise<openpgp.PublicKey[]> {
+  try {
+    const text = bytes.toString('latin1');
+    if (text.includes('-----BEGIN PGP PUBLIC KEY BLOCK-----')) return await openpgp.readKeys({ armoredKeys: bytes.toString('utf8') });
+    return await openpgp.readKeys({ binaryKeys: new Uint8Array(bytes) });
+  } catch (err) {
+    throw new ImgsealError('INVALID_KEY', `${where}: not an OpenPGP public keyring (${(err as Error).message})`);
+  }
+}
+
+export function fingerprintOf(key: openpgp.Key): string {
+  return key.getFingerprint().toUpperCase();
+}
+
+/**
+ * Verifies `untrustedBlob` with `trustedKeys` (only those). Throws SIGNATURE_INVALID
+ * with containers/image's wording when it does not verify.
+ */
+export async function verifySimpleSignature(untrustedBlob: Buffer, trustedKeys: openpgp.PublicKey[], now: Date = new Date()): Promise<VerifiedSimpleSignature> {
+  let message: openpgp.Message<Uint8Array>;
+  try {
+    message = await openpgp.readMessage({ binaryMessage: new Uint8Array(untrustedBlob) });
+  } catch (err) {
+    throw new ImgsealError('SIGNATURE_INVALID', `Invalid GPG signature: not an OpenPGP message (${(err as Error).message})`);
+  }
+  const ids = message.getSigningKeyIDs();
+  if (ids.length !== 1) throw new ImgsealError('SIGNATURE_INVALID', `Invalid GPG signature: ${ids.length} signatures in one message, exactly 1 expected`);
+  const keyID = ids[0] as openpgp.KeyID;
+  if (!trustedKeys.some((k) => k.getKeys(keyID).length > 0)) {
+    throw new ImgsealError('SIGNATURE_INVALID', `Invalid GPG signature: signed by key ${keyID.toHex().toUpperCase()}, which is not a trusted key`);
+  }
+  let result: Awaited<ReturnType<typeof openpgp.verify<Uint8Array>>>;
+  try {
+    result = await openpgp.verify({ message, verificationKeys: trustedKeys, expectSigned: true, format: 'binary', date: now });
+  } catch (err) {
+    throw new ImgsealError('SIGNATURE_INVALID', `Invalid GPG signature: ${(err as Error).message}`);
+  }
+  if (result.signatures.length !== 1) throw new ImgsealError('SIGNATURE_INVALID', `Invalid GPG signature: ${result.signatures.length} signatures in one message, exactly 1 expected`);
+  const sig = result.signatures[0] as (typeof result.signatures)[number];
+  const signer = trustedKeys.find((k) => k.getKeys(sig.keyID).length > 0);
+  try {
+    await sig.verified;
+  } catch (err) {
+    const id = sig.keyID.toHex().toUpperCase();
+    if (!signer) throw new ImgsealError('SIGNATURE_INVALID', `Invalid GPG signature: signed by key ${id}, which is not a trusted key`);
+    throw new ImgsealError('SIGNATURE_INVALID', `Invalid GPG signature by ${fingerprintOf(signer)}: ${(err as Error).message}`);
+  }
+  if (!signer) throw new ImgsealError('SIGNATURE_INVALID', `Invalid GPG signature: signed by key ${sig.keyID.toHex().toUpperCase()}, which is not a trusted key`);
+  const payload = parsePayload(Buffer.from(result.data));
+  return { signerFingerprint: fingerprintOf(signer), payload };
+}
+
+/**
+ * The digest containers/image compares a signature's docker-manifest-digest with
+ * (spec §1.3): sha256 of the exact bytes (schema 1 signed manifests are out of scope).
+ */
+export function manifestDigestForSignature(manifest: Buffer): string {
+  return sha256Digest(manifest);
+}
+
+/** The digest check of spec §1.4 step 4, with containers/image's text. */
+export function requireDigestMatches(payload: SignaturePayload, manifest: Buffer): void {
+  if (payload.dockerManifestDigest !== manifestDigestForSignature(manifest)) {
+    throw new ImgsealError('SIGNATURE_INVALID', `Signature for docker digest "${payload.dockerManifestDigest}" does not match`);
+  }
+}
