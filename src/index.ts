@@ -5,7 +5,7 @@
 export { ImgsealError, isImgsealError, type ErrorCode } from './errors.js';
 export * from './model/index.js';
 export * from './transports/index.js';
-export { copyImage, selectLayers, silentProgress, type CopyOptions, type CopyResult, type CopiedLayer, type EncryptOptions, type DecryptOptions, type ProgressSink, type BlobAction } from './copy/index.js';
+export { copyImage, selectLayers, silentProgress, type SourcePolicy, type ManifestSigner, type UntrustedSourceImage, type CopyOptions, type CopyResult, type CopiedLayer, type EncryptOptions, type DecryptOptions, type ProgressSink, type BlobAction } from './copy/index.js';
 export {
   parseRecipient,
   loadDecryptionKey,
@@ -65,3 +65,5 @@ export {
   type VerifiedRepository,
 } from './trust/index.js';
 export { VERSION } from './version.js';
+export { parsePolicy, loadPolicy, evaluatePolicy, checkImagePolicy, PolicyContext, type Policy, type PolicyRequirement, type Verdict, type ImageVerdict } from './policy/index.js';
+export { verifySimpleSignature, gpgManifestSigner, keyFileManifestSigner, type VerifiedSimpleSignature } from './signature/index.js';

@@ -13,6 +13,7 @@ import { registerLayerinfo } from './commands/layerinfo.js';
 import { registerListTags } from './commands/list-tags.js';
 import { registerLogin } from './commands/login.js';
 import { registerRecipients } from './commands/recipients.js';
+import { registerPolicy } from './commands/policy.js';
 import { registerTrust } from './commands/trust.js';
 import { errorLine, exitCodeFor } from './exit-codes.js';
 import { dieBySignal, stoppedBySignal, unfinishedOperationError } from './run.js';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerKeygen(program);
   registerLogin(program);
   registerRecipients(program);
+  registerPolicy(program);
   registerDecoder(program);
   registerTrust(program);
   for (const cmd of program.commands) cmd.exitOverride();

@@ -5,3 +5,4 @@ export { PolicyContext, loadPolicy, acceptAnythingPolicy, readPolicyKeys, type P
 export { candidateScopes, requirementsFor, policyIdentity } from './scope.js';
 export { identityMatches } from './identity.js';
 export type { Policy, PolicyRequirement, SignedIdentity, KeySource } from './types.js';
+export { checkImagePolicy, type ImageVerdict } from './check.js';

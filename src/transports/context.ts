@@ -19,4 +19,6 @@ export interface SystemContext extends HttpContext {
   platform?: Platform;
   /** Stops long work while a source or destination opens (e.g. indexing an archive). */
   signal?: AbortSignal;
+  /** registries.d folder (`--registries.d`); default ~/.config/containers/registries.d, else /etc/containers/registries.d. */
+  registriesDir?: string;
 }

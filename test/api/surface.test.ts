@@ -17,7 +17,8 @@ selectLayers serializeManifest SchemeRegistry addLayerRecipients decryptTransfor
 loadSchemeConfig openLayer removeLayerRecipients pgpScheme providerScheme parseKeyProviderConfig keyProviderServiceDefinition sha256Digest silentProgress transportNames verifyDigest writeKeyPair
 canonicalJson resolveTrustedImage resolveTrustedTag trustInspect trustKeyGenerate trustKeyLoad trustRevoke trustSign trustSignerAdd
 trustSignerRemove verifyRepository
-pkcs7Scheme pkcs11Scheme`.split(/\s+/);
+pkcs7Scheme pkcs11Scheme
+PolicyContext checkImagePolicy evaluatePolicy loadPolicy parsePolicy verifySimpleSignature gpgManifestSigner keyFileManifestSigner`.split(/\s+/);
 
 const root = new URL('../../../', import.meta.url);
 

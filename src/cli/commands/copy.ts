@@ -7,8 +7,9 @@ import { addTransportFlags, destinationContext, sourceContext, type TransportFla
 import { collect, collectInt, decryptionKeys, platforms, positiveInt, recipients, schemeConfig } from '../options.js';
 import { runWithProgress, stoppableBySignals } from '../run.js';
 import { addContentTrustFlags, trustedSource, type ContentTrustFlags } from '../content-trust.js';
+import { addPolicyFlags, addSigningFlags, registriesDirOf, signers, sourcePolicy, type PolicyFlags, type SigningFlags } from '../signature-flags.js';
 
-export interface CopyFlags extends TransportFlags, ContentTrustFlags {
+export interface CopyFlags extends TransportFlags, ContentTrustFlags, PolicyFlags, SigningFlags {
   encryptionKey?: string[];
   encryptLayer?: number[];
   decryptionKey?: string[];
@@ -45,6 +46,7 @@ export function registerCopy(program: Command): void {
     .argument('<destination>', 'destination image')
     .description('copy an image, encrypting or decrypting its layers on the way (like skopeo copy)');
   addCryptoFlags(cmd, { encrypt: true, decrypt: true });
+  addSigningFlags(addPolicyFlags(cmd));
   addTransportFlags(cmd);
   cmd.action(async (src: string, dest: string, flags: CopyFlags) => {
     await runCopy(src, dest, flags);
@@ -68,7 +70,17 @@ export async function runCopy(src: string, dest: string, flags: CopyFlags, mode:
   };
   if (flags.encryptionKey?.length) opts.encrypt = { recipients: await recipients(flags.encryptionKey, config), layers: flags.encryptLayer };
   if (flags.decryptionKey?.length || mode.requireDecryption) opts.decrypt = { keys: await decryptionKeys(flags.decryptionKey ?? [], config) };
-  const result = await stoppableBySignals((signal) => runWithProgress(flags, (progress, warn) => copyImage(srcRef, destRef, { ...opts, progress, warn, signal })));
+  const registriesDir = registriesDirOf(flags);
+  if (registriesDir) {
+    opts.sourceContext = { ...opts.sourceContext, registriesDir };
+    opts.destinationContext = { ...opts.destinationContext, registriesDir };
+  }
+  if (flags.removeSignatures) opts.removeSignatures = true;
+  const signWith = await signers(flags);
+  if (signWith.length > 0) opts.sign = { signers: signWith, ...(flags.signIdentity ? { identity: flags.signIdentity } : {}) };
+  const result = await stoppableBySignals((signal) =>
+    runWithProgress(flags, async (progress, warn) => copyImage(srcRef, destRef, { ...opts, policy: await sourcePolicy(flags, warn), progress, warn, signal })),
+  );
   if (flags.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   else if (!flags.quiet) process.stderr.write(`Writing manifest to image destination\nCopied ${srcRef.toString()} to ${destRef.toString()} (${result.digest})\n`);
 }

@@ -7,6 +7,7 @@
 import type { Command } from 'commander';
 import { ImgsealError } from '../../errors.js';
 import { addTransportFlags } from '../context-flags.js';
+import { addPolicyFlags, addSigningFlags } from '../signature-flags.js';
 import { addCryptoFlags, runCopy, type CopyFlags } from './copy.js';
 
 export function registerEncryptDecrypt(program: Command): void {
@@ -16,6 +17,7 @@ export function registerEncryptDecrypt(program: Command): void {
     .argument('[destination]', 'where to write it (default: replace the source)')
     .description('encrypt the layers of an image to one or more recipients');
   addCryptoFlags(enc, { encrypt: true, decrypt: false });
+  addSigningFlags(addPolicyFlags(enc));
   addTransportFlags(enc);
   enc.action(async (src: string, dest: string | undefined, flags: CopyFlags) => {
     if (!flags.encryptionKey?.length) throw new ImgsealError('INVALID_ARGUMENT', 'no recipients given -- nothing to do (use --encryption-key jwe:PUBLIC_KEY)');
@@ -28,6 +30,7 @@ export function registerEncryptDecrypt(program: Command): void {
     .argument('[destination]', 'where to write it (default: replace the source)')
     .description('decrypt the layers of an image; fails unless every encrypted layer can be decrypted');
   addCryptoFlags(dec, { encrypt: false, decrypt: true });
+  addSigningFlags(addPolicyFlags(dec));
   addTransportFlags(dec);
   dec.action(async (src: string, dest: string | undefined, flags: CopyFlags) => {
     await runCopy(src, dest ?? src, { ...flags, decryptionKey: flags.decryptionKey ?? [] }, { requireDecryption: true });

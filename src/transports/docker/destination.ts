@@ -10,7 +10,8 @@ import type { Readable } from 'node:stream';
 import { ImgsealError } from '../../errors.js';
 import type { Descriptor } from '../../model/descriptor.js';
 import type { Digest } from '../../model/digest.js';
-import type { ImageDestination, ImageReference, ManifestBlob, PutBlobInfo, PutBlobResult } from '../types.js';
+import type { ImageDestination, ImageReference, ManifestBlob, PutBlobInfo, PutBlobResult, UntrustedSignature } from '../types.js';
+import type { RegistrySignatures } from './signatures.js';
 import { discard, readText } from '../../http/index.js';
 import type { RegistryClient } from './client.js';
 import type { ParsedDockerReference } from './reference.js';
@@ -34,8 +35,18 @@ export class DockerImageDestination implements ImageDestination {
     readonly reference: ImageReference,
     private readonly ref: ParsedDockerReference,
     private readonly client: RegistryClient,
+    private readonly signatures?: RegistrySignatures,
   ) {
     this.uploader = new BlobUploader(client);
+  }
+
+  /** Simple signatures go to the lookaside staging store (registries.d); sigstore ones are not written yet. */
+  async putSignatures(manifestDigest: Digest, signatures: UntrustedSignature[]): Promise<void> {
+    if (signatures.some((s) => s.kind !== 'simple-signing')) {
+      throw new ImgsealError('SIGNATURES_NOT_SUPPORTED', `Can not copy signatures to ${this.reference.toString()}: writing sigstore attachments is not supported yet (use --remove-signatures)`);
+    }
+    if (!this.signatures) throw new ImgsealError('INTERNAL', `${this.reference.toString()}: no signature storage`);
+    await this.signatures.write(manifestDigest, signatures);
   }
 
   /** A copy from another repository on the same registry mounts blobs instead of copying them. */

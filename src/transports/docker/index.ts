@@ -32,15 +32,15 @@ export class DockerReference implements ImageReference {
   // The HTTP stack (undici, ~20 MB) is loaded only when a registry is used, so
   // local copies start faster and stay smaller.
   async newImageSource(ctx: SystemContext): Promise<ImageSource> {
-    const [{ RegistryClient }, { DockerImageSource }] = await Promise.all([import('./client.js'), import('./source.js')]);
+    const [{ RegistryClient }, { DockerImageSource }, { RegistrySignatures }] = await Promise.all([import('./client.js'), import('./source.js'), import('./signatures.js')]);
     const client = await RegistryClient.open({ ref: this.parsed, actions: ['pull'], ctx });
-    return new DockerImageSource(this, this.parsed, client);
+    return new DockerImageSource(this, this.parsed, client, new RegistrySignatures(this.parsed, ctx));
   }
 
   async newImageDestination(ctx: SystemContext): Promise<DockerImageDestination & ImageDestination> {
-    const [{ RegistryClient }, { DockerImageDestination }] = await Promise.all([import('./client.js'), import('./destination.js')]);
+    const [{ RegistryClient }, { DockerImageDestination }, { RegistrySignatures }] = await Promise.all([import('./client.js'), import('./destination.js'), import('./signatures.js')]);
     const client = await RegistryClient.open({ ref: this.parsed, actions: ['pull', 'push'], ctx });
-    return new DockerImageDestination(this, this.parsed, client);
+    return new DockerImageDestination(this, this.parsed, client, new RegistrySignatures(this.parsed, ctx));
   }
 }
 

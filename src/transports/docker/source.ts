@@ -9,8 +9,9 @@ import type { Descriptor } from '../../model/descriptor.js';
 import { digestOf, sha256Digest, type Digest } from '../../model/digest.js';
 import { detectManifestMediaType } from '../../model/manifest.js';
 import { MediaType } from '../../model/media-types.js';
-import type { ImageReference, ImageSource, ManifestBlob } from '../types.js';
+import type { ImageReference, ImageSource, ManifestBlob, UntrustedSignature } from '../types.js';
 import { MANIFEST_SIZE_LIMIT } from '../../util/limits.js';
+import type { RegistrySignatures } from './signatures.js';
 import { streamToBuffer } from '../../util/streams.js';
 import { openBlob } from './blob-reader.js';
 import type { RegistryClient } from './client.js';
@@ -25,7 +26,13 @@ export class DockerImageSource implements ImageSource {
     readonly reference: ImageReference,
     private readonly ref: ParsedDockerReference,
     private readonly client: RegistryClient,
+    private readonly signatures?: RegistrySignatures,
   ) {}
+
+  /** The lookaside store's signatures for `manifestDigest` (registries.d). */
+  async getSignatures(manifestDigest: Digest, opts?: { signal?: AbortSignal }): Promise<UntrustedSignature[]> {
+    return this.signatures ? this.signatures.read(manifestDigest, opts?.signal) : [];
+  }
 
   async getManifest(instance?: Digest): Promise<ManifestBlob> {
     const want = instance ?? this.ref.digest;

@@ -1,0 +1,66 @@
+/** Policy and signing flags (skopeo's names) and turning them into library options. */
+import type { Command } from 'commander';
+import { readFile } from 'node:fs/promises';
+import type { ManifestSigner, SourcePolicy } from '../copy/options.js';
+import { ImgsealError } from '../errors.js';
+import { loadPolicy, PolicyContext } from '../policy/index.js';
+import { gpgManifestSigner, keyFileManifestSigner, readPassphraseFile, readSigningKey } from '../signature/sign.js';
+
+export interface PolicyFlags {
+  policy?: string;
+  insecurePolicy?: boolean;
+  registriesD?: string;
+}
+
+export interface SigningFlags {
+  signBy?: string;
+  signByKeyFile?: string;
+  signPassphraseFile?: string;
+  signIdentity?: string;
+  removeSignatures?: boolean;
+}
+
+export function addPolicyFlags(cmd: Command): Command {
+  return cmd
+    .option('--policy <file>', 'signature policy (default: ~/.config/containers/policy.json, then /etc/containers/policy.json)')
+    .option('--insecure-policy', 'accept any image without evaluating a policy')
+    .option('--registries.d <dir>', 'registries.d folder: where signatures of registry images are (default: ~/.config/containers/registries.d, then /etc/containers/registries.d)');
+}
+
+export function addSigningFlags(cmd: Command): Command {
+  return cmd
+    .option('--sign-by <fingerprint>', 'sign the written manifest with this GPG key (gpg with $GNUPGHOME, as skopeo)')
+    .option('--sign-by-key-file <file>', 'sign the written manifest with this OpenPGP secret key file')
+    .option('--sign-passphrase-file <file>', 'passphrase of the signing key (first line of the file)')
+    .option('--sign-identity <reference>', 'the docker reference to sign as (default: the destination)')
+    .option('--remove-signatures', 'do not copy the source signatures');
+}
+
+/** commander keeps `--registries.d` as `registries.d`. */
+export function registriesDirOf(flags: PolicyFlags): string | undefined {
+  return (flags as Record<string, unknown>)['registries.d'] as string | undefined;
+}
+
+export async function sourcePolicy(flags: PolicyFlags, warn: (m: string) => void): Promise<PolicyContext> {
+  if (flags.insecurePolicy && flags.policy) throw new ImgsealError('INVALID_ARGUMENT', '--policy and --insecure-policy cannot be used together');
+  return new PolicyContext(await loadPolicy({ ...(flags.policy ? { policyPath: flags.policy } : {}), insecure: !!flags.insecurePolicy, warn }));
+}
+
+export async function signers(flags: SigningFlags): Promise<ManifestSigner[]> {
+  if (flags.signBy && flags.signByKeyFile) throw new ImgsealError('INVALID_ARGUMENT', '--sign-by and --sign-by-key-file cannot be used together');
+  const passphrase = flags.signPassphraseFile ? await readPassphraseFile(flags.signPassphraseFile) : undefined;
+  if (flags.signBy) return [gpgManifestSigner({ keyIdentity: flags.signBy, ...(passphrase !== undefined ? { passphrase } : {}) })];
+  if (flags.signByKeyFile) {
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(flags.signByKeyFile);
+    } catch (err) {
+      throw new ImgsealError('INVALID_ARGUMENT', `reading signing key ${flags.signByKeyFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    return [keyFileManifestSigner(await readSigningKey(bytes, flags.signByKeyFile, passphrase))];
+  }
+  if (flags.signPassphraseFile) throw new ImgsealError('INVALID_ARGUMENT', '--sign-passphrase-file needs --sign-by or --sign-by-key-file');
+  return [];
+}
+
+export type { SourcePolicy };
