@@ -5,7 +5,7 @@
  * digest, even when the tag moved in the registry.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, readdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { assertOneLineFailure, imgseal, imgsealOk, runTool, workDir } from '../e2e/helpers.js';
@@ -83,6 +83,13 @@ test('sign, inspect, content-trust pull and revoke, read back by the notary CLI'
   await imgsealOk(['copy', '-q', '--content-trust', '--src-tls-verify=false', ...trustFlags, `docker://${gun}:v1`, `oci:${out}:v1`], { env: e });
   const index = JSON.parse(readFileSync(join(out, 'index.json'), 'utf8'));
   assert.equal(index.manifests[0].digest, v1.digest);
+  // Content trust and policy.json both apply: a signed tag the policy rejects is refused, writing nothing.
+  const policy = join(work.root, 'reject.json');
+  writeFileSync(policy, JSON.stringify({ default: [{ type: 'reject' }] }));
+  const rejectedDir = work.dir('rejected');
+  const rej = await imgseal(['copy', '-q', '--content-trust', '--policy', policy, '--src-tls-verify=false', ...trustFlags, `docker://${gun}:v1`, `oci:${rejectedDir}:v1`], { env: e });
+  assertOneLineFailure(rej, /Source image rejected/, 'trusted but rejected by policy');
+  assert.equal(existsSync(rejectedDir), false);
   // Without content trust the moved tag is what comes.
   const plain = work.dir('plain');
   await imgsealOk(['copy', '-q', '--src-tls-verify=false', `docker://${gun}:v1`, `oci:${plain}:v1`], { env: e });
