@@ -6,6 +6,8 @@
 import { Command, CommanderError } from 'commander';
 import { registerCopy } from './commands/copy.js';
 import { registerDecoder } from './commands/decoder.js';
+import { registerKeysync } from './commands/keysync.js';
+import { registerKms } from './commands/kms.js';
 import { registerEncryptDecrypt } from './commands/encrypt-decrypt.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerKeygen } from './commands/keygen.js';
@@ -36,6 +38,8 @@ export function buildProgram(): Command {
   registerPolicy(program);
   registerDecoder(program);
   registerTrust(program);
+  registerKeysync(program);
+  registerKms(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

@@ -1,0 +1,106 @@
+/**
+ * A Secret → the key files it stands for. Types as the seeds' key-sync operator:
+ * `key` (each data entry is a key file) and `kp-key` (each entry is a Key Protect
+ * ciphertext of the base64 of a key file: the bare `Ciphertext` string that
+ * `ibmcloud kp key wrap` prints, or the operator's JSON `{"ciphertext","keyVersion":{"id"}}`;
+ * an entry named `rootkeyid` names the root key for the others). Every key must be a
+ * key file runtimes can use without a password; anything else is an error for that
+ * entry alone.
+ */
+import { X509Certificate } from 'node:crypto';
+import { publicKeyFingerprint } from '../../crypto/keys/fingerprint.js';
+import { parseDecryptionKeyData } from '../../crypto/keys/private-key.js';
+import { ImgsealError } from '../../errors.js';
+
+export type KeySecretType = 'key' | 'kp-key';
+
+export interface SecretRecord {
+  namespace: string;
+  name: string;
+  /** The Secret's `type`. */
+  type: string;
+  /** Decoded data (Kubernetes sends base64; a mounted volume holds the bytes). */
+  data: Record<string, Buffer>;
+  annotations: Record<string, string>;
+  /** Changes whenever the Secret does (resourceVersion, or a content hash). */
+  version: string;
+}
+
+export interface KeyUnwrapper {
+  /** A kp-key ciphertext → the key file. */
+  unwrap(ciphertext: string, rootKeyId?: string): Promise<Buffer>;
+}
+
+export interface SecretKey {
+  key: string;
+  content: Buffer;
+  /** RFC 7638 thumbprint of the public key (certificates: SHA-256 fingerprint); never key material. */
+  fingerprint: string;
+}
+
+export interface SecretKeys {
+  keys: SecretKey[];
+  /** Entries that did not give a key: one line each, without secrets. */
+  errors: { key: string; message: string }[];
+}
+
+export function isKeySecretType(type: string): type is KeySecretType {
+  return type === 'key' || type === 'kp-key';
+}
+
+const KEY_NAME = /^[-._a-zA-Z0-9]+$/;
+
+export async function secretKeys(secret: SecretRecord, unwrapper: KeyUnwrapper | undefined): Promise<SecretKeys> {
+  const out: SecretKeys = { keys: [], errors: [] };
+  const rootKeyId = secret.type === 'kp-key' ? secret.data.rootkeyid?.toString('utf8').trim() : undefined;
+  for (const key of Object.keys(secret.data).sort()) {
+    if (secret.type === 'kp-key' && key === 'rootkeyid') continue;
+    const where = `Secret ${secret.namespace}/${secret.name} key ${key}`;
+    try {
+      if (!KEY_NAME.test(key)) throw new ImgsealError('KEY_SYNC', `${where}: not a valid Secret key name`);
+      let content = secret.data[key] as Buffer;
+      if (secret.type === 'kp-key') {
+        if (!unwrapper) throw new ImgsealError('KEY_SYNC', `${where}: a kp-key Secret needs the Key Protect configuration (Secret keyprotect-config or --keyprotect-config)`);
+        const { ciphertext, rootKeyId: own } = kpCiphertext(content, where);
+        content = await unwrapper.unwrap(ciphertext, own ?? (rootKeyId || undefined));
+      }
+      out.keys.push({ key, content, fingerprint: await fingerprintOf(content, where) });
+    } catch (err) {
+      out.errors.push({ key, message: err instanceof ImgsealError ? err.message : `${where}: ${(err as Error).message}` });
+    }
+  }
+  return out;
+}
+
+function kpCiphertext(value: Buffer, where: string): { ciphertext: string; rootKeyId?: string } {
+  const text = value.toString('utf8').trim();
+  if (text.startsWith('{')) {
+    let o: { ciphertext?: unknown; keyVersion?: { id?: unknown } };
+    try {
+      o = JSON.parse(text) as typeof o;
+    } catch {
+      throw new ImgsealError('KEY_SYNC', `${where}: neither a Key Protect ciphertext nor its JSON reply`);
+    }
+    if (typeof o.ciphertext !== 'string' || o.ciphertext === '') throw new ImgsealError('KEY_SYNC', `${where}: the JSON has no "ciphertext"`);
+    const id = o.keyVersion?.id;
+    return { ciphertext: o.ciphertext, ...(typeof id === 'string' && id ? { rootKeyId: id } : {}) };
+  }
+  if (!/^[A-Za-z0-9+/=_-]+$/.test(text)) throw new ImgsealError('KEY_SYNC', `${where}: not a Key Protect ciphertext`);
+  return { ciphertext: text };
+}
+
+async function fingerprintOf(content: Buffer, where: string): Promise<string> {
+  let parsed;
+  try {
+    parsed = parseDecryptionKeyData(content, where, []);
+  } catch (err) {
+    if (err instanceof ImgsealError && err.code === 'KEY_PASSWORD') {
+      throw new ImgsealError('KEY_SYNC', `${where}: the key is password-protected; runtimes have no way to get the password`);
+    }
+    throw new ImgsealError('KEY_SYNC', err instanceof ImgsealError ? err.message : `${where}: not a usable key file`);
+  }
+  if (parsed.privateKey) return publicKeyFingerprint(parsed.privateKey);
+  const cert = parsed.certificates?.[0];
+  if (cert instanceof X509Certificate) return `x509:${cert.fingerprint256.replace(/:/g, '').toLowerCase()}`;
+  return 'openpgp-keyring';
+}
