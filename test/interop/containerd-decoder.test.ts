@@ -2,15 +2,16 @@
 // `imgseal decoder` as its stream processor: images skopeo encrypted, pushed to the
 // registry peer, pulled through CRI/PullImage as a kubelet does.
 import assert from 'node:assert/strict';
-import { copyFileSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
-import { FIXTURES } from '../testkit/cli.js';
+import { FIXTURES, runCli } from '../testkit/cli.js';
 import { criPull, snapshotPath, startContainerd, stopContainerd, type ContainerdPeer } from '../testkit/containerd.js';
 import { isCI, startRegistryPeer, stopRegistryPeer, type RegistryPeer } from '../testkit/peers.js';
 import { requireTool, skopeo } from '../testkit/tools.js';
 import { sha256 } from '../node/decoder-helpers.js';
+import { writeSecretVolume } from '../node/keysync-helpers.js';
 
 const PUB = join(FIXTURES, 'jwe-rsa2048/keys/rsa1_pub.pem');
 const PRIV = join(FIXTURES, 'jwe-rsa2048/keys/rsa1_priv.pem');
@@ -64,10 +65,18 @@ function snapshotFiles(ctd: ContainerdPeer): string[] {
   return out;
 }
 
-function plainLayout(): string {
+function plainLayout(vector = 'plain-base'): string {
   const dir = join(work, `plain-${Math.random().toString(36).slice(2)}`);
-  cpSync(join(FIXTURES, 'plain-base/image'), dir, { recursive: true });
+  cpSync(join(FIXTURES, vector, 'image'), dir, { recursive: true });
   return dir;
+}
+
+/** The Secret volume kubelet would mount for Secret `node-keys` (type key). */
+const VOLUME = join(work, 'secret-volume', 'node-keys');
+
+async function keysync(ctd: ContainerdPeer): Promise<void> {
+  const r = await runCli(['keysync', '--once', '--from-dir', VOLUME, '--keys-dir', ctd.keysDir, '--namespace', 'image-key-synchronizer']);
+  assert.equal(r.code, 0, r.stderr);
 }
 
 /** skopeo-encrypted copy in an OCI layout with one ciphertext byte flipped and every digest made consistent again. */
@@ -111,7 +120,11 @@ describe('containerd 1.6 CRI pull with imgseal decoder (node key model)', { conc
   test('a layer whose ciphertext was altered with consistent digests fails on the HMAC and no byte lands in a snapshot', async (t) => {
     const p = peers(t);
     if (!p) return;
-    copyFileSync(PRIV, join(p.ctd.keysDir, 'rsa1.pem'));
+    // The key arrives the way it does on a node: a Secret, synced by imgseal keysync.
+    writeSecretVolume(VOLUME, { 'rsa1.pem': readFileSync(PRIV) });
+    await keysync(p.ctd);
+    assert.deepEqual(readdirSync(p.ctd.keysDir), ['keysync_image-key-synchronizer_node-keys_rsa1.pem']);
+    assert.equal(statSync(join(p.ctd.keysDir, 'keysync_image-key-synchronizer_node-keys_rsa1.pem')).mode & 0o777, 0o600);
     const ref = `${p.reg.host}/enc/tampered:v1`;
     await skopeo(['copy', '--dest-tls-verify=false', `oci:${await tamperedLayout()}:enc`, `docker://${ref}`]);
     const r = await criPull(p.ctd, ref);
@@ -121,15 +134,29 @@ describe('containerd 1.6 CRI pull with imgseal decoder (node key model)', { conc
     assert.deepEqual(snapshotFiles(p.ctd), []);
   });
 
-  test('with the key in the key directory: the file is in the committed snapshot', async (t) => {
+  test('after keysync put the key in place: the file is in the committed snapshot', async (t) => {
     const p = peers(t);
     if (!p) return;
-    copyFileSync(PRIV, join(p.ctd.keysDir, 'rsa1.pem'));
     const ref = `${p.reg.host}/enc/app:v1`;
     const r = await criPull(p.ctd, ref);
     assert.equal(r.ok, true, r.error);
     const snap = await snapshotPath(p.ctd, ref);
     assert.ok(snap, 'committed snapshot');
     assert.equal(readFileSync(join(snap, 'hello.txt'), 'utf8'), HELLO);
+  });
+
+  test('Secret entry deleted → keysync removes the key → the next new encrypted image fails', async (t) => {
+    const p = peers(t);
+    if (!p) return;
+    writeSecretVolume(VOLUME, { 'unrelated.pem': readFileSync(join(FIXTURES, 'jwe-ec-p256/keys/ec_p256_priv.pem')) });
+    rmSync(join(VOLUME, 'rsa1.pem'));
+    await keysync(p.ctd);
+    assert.deepEqual(readdirSync(p.ctd.keysDir), ['keysync_image-key-synchronizer_node-keys_unrelated.pem']);
+    const ref = `${p.reg.host}/enc/two-layer:v1`;
+    await skopeo(['copy', '--dest-tls-verify=false', '--encryption-key', `jwe:${PUB}`, `oci:${plainLayout('plain-two-layer')}:base`, `docker://${ref}`]);
+    const r = await criPull(p.ctd, ref);
+    assert.equal(r.ok, false);
+    assert.match(r.error, /missing private key needed for decryption/);
+    assert.equal(await snapshotPath(p.ctd, ref), undefined);
   });
 });

@@ -31,7 +31,11 @@ export function startAgent(args: string[], env: Record<string, string> = {}): Ag
     stderr: () => err,
     stop: async () => {
       child.kill('SIGTERM');
-      return exited;
+      // A stuck agent must fail the test, not hang it.
+      const t = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      const code = await exited;
+      clearTimeout(t);
+      return code;
     },
   };
 }

@@ -91,6 +91,7 @@ export class SecretApiSource {
         continue;
       }
       backoff = initial;
+      if (signal.aborted) break;
       const resyncAt = Date.now() + this.opts.resyncMs;
       // Watch (and re-watch from the last resourceVersion) until a relist is due.
       for (;;) {
@@ -134,6 +135,7 @@ export class SecretApiSource {
       const onAbort = (): void => finish('aborted');
       const timer = setTimeout(() => finish('resync'), Math.max(untilResyncMs, 0));
       signal.addEventListener('abort', onAbort, { once: true });
+      if (signal.aborted) return finish('aborted');
       void this.watcher
         .watch(
           `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets`,

@@ -66,7 +66,8 @@ export async function secretKeys(secret: SecretRecord, unwrapper: KeyUnwrapper |
       }
       out.keys.push({ key, content, fingerprint: await fingerprintOf(content, where) });
     } catch (err) {
-      out.errors.push({ key, message: err instanceof ImgsealError ? err.message : `${where}: ${(err as Error).message}` });
+      const message = err instanceof Error ? err.message : String(err);
+      out.errors.push({ key, message: message.includes(where) ? message : `${where}: ${message}` });
     }
   }
   return out;
