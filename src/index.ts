@@ -45,7 +45,24 @@ export {
 } from './crypto/index.js';
 export { inspectImage, layerInfo, rawManifest, imageConfig, type InspectResult, type LayerInfo } from './inspect/index.js';
 export { installMemoryPacer, memoryPacerStats, type MemoryPacerOptions, type MemoryPacerStats } from './util/memory-pacer.js';
-export { decodeLayer, parsePayload, readKeyDirectory, type DecodeLayerOptions, type DecodeLayerResult, type DecoderPayload, type KeyDirectory } from './node/index.js';
+export {
+  decodeLayer,
+  parsePayload,
+  readKeyDirectory,
+  KeySyncAgent,
+  SecretApiSource,
+  readSecretVolume,
+  KeyProtectClient,
+  parseKeyProtectConfig,
+  type DecodeLayerOptions,
+  type DecodeLayerResult,
+  type DecoderPayload,
+  type KeyDirectory,
+  type KeySyncOptions,
+  type AuditRecord,
+  type SecretRecord,
+  type KeyProtectConfig,
+} from './node/index.js';
 export {
   resolveTrustedImage,
   trustInspect,

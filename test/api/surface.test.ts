@@ -18,7 +18,8 @@ loadSchemeConfig openLayer removeLayerRecipients pgpScheme providerScheme parseK
 canonicalJson resolveTrustedImage resolveTrustedTag trustInspect trustKeyGenerate trustKeyLoad trustRevoke trustSign trustSignerAdd
 trustSignerRemove verifyRepository
 pkcs7Scheme pkcs11Scheme
-PolicyContext checkImagePolicy evaluatePolicy loadPolicy parsePolicy verifySimpleSignature gpgManifestSigner keyFileManifestSigner`.split(/\s+/);
+PolicyContext checkImagePolicy evaluatePolicy loadPolicy parsePolicy verifySimpleSignature gpgManifestSigner keyFileManifestSigner
+KeySyncAgent SecretApiSource readSecretVolume KeyProtectClient parseKeyProtectConfig`.split(/\s+/);
 
 const root = new URL('../../../', import.meta.url);
 

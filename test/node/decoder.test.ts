@@ -65,6 +65,17 @@ describe('imgseal decoder', () => {
     }
   });
 
+  test('other schemes from the same directory: an OpenPGP keyring (pgp), a key + certificate (pkcs7)', async () => {
+    const pgp = fixtureLayer('pgp');
+    const rp = await runDecoder(['--decryption-keys-path', keyDir('pgp', { 'secring.gpg': 'pgp/keys/pgp_secring.gpg' })], pgp.blob, encodePayload(pgp.descriptor));
+    assert.equal(rp.code, 0, rp.stderr);
+    assert.equal(sha256(rp.stdout), pgp.expected.plaintext_blob_digest);
+    const p7 = fixtureLayer('pkcs7');
+    const r7 = await runDecoder(['--decryption-keys-path', keyDir('p7', { 'key.pem': 'pkcs7/keys/pkcs7_priv.pem', 'cert.pem': 'pkcs7/keys/pkcs7_cert.pem' })], p7.blob, encodePayload(p7.descriptor));
+    assert.equal(r7.code, 0, r7.stderr);
+    assert.equal(sha256(r7.stdout), p7.expected.plaintext_blob_digest);
+  });
+
   test('a private key passed in the payload (ctr-enc --key) is used', async () => {
     const pem = (await import('node:fs')).readFileSync(join(FIXTURES, 'jwe-rsa2048/keys/rsa1_priv.pem')).toString('base64');
     const r = await runDecoder([], rsa.blob, encodePayload(rsa.descriptor, { privkeys: [pem], 'privkeys-passwords': [''] }));

@@ -53,7 +53,7 @@ export async function decodeLayer(opts: DecodeLayerOptions): Promise<DecodeLayer
   const compression = layerCompression(plainType);
 
   const dir = opts.keysDir ? await readKeyDirectory(opts.keysDir) : { keys: [], skipped: [] };
-  const keys = [...payloadKeys(opts.payload.parameters, dir.skipped), ...dir.keys];
+  const keys = [...(await payloadKeys(opts.payload.parameters, dir.skipped)), ...dir.keys];
   let unwrapped;
   try {
     unwrapped = await openLayer(layer, { ...defaultSchemeContext(), keys }, what);

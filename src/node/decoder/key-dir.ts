@@ -9,7 +9,7 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseDecryptionKeyData } from '../../crypto/keys/private-key.js';
+import { loadKeyData } from '../../crypto/keys/decryption-key.js';
 import type { DecryptionKey } from '../../crypto/wrap/types.js';
 import { ImgsealError } from '../../errors.js';
 
@@ -64,7 +64,8 @@ async function walk(dir: string, depth: number, out: KeyDirectory): Promise<void
       continue;
     }
     try {
-      out.keys.push(parseDecryptionKeyData(await readFile(path), path, []));
+      // Every format imgseal reads: the schemes claim theirs (OpenPGP keyrings, PKCS#11 key files).
+      out.keys.push(await loadKeyData({ path, data: await readFile(path), passwords: [] }));
     } catch (err) {
       // Key files in a key directory cannot carry passwords (no channel for one).
       out.skipped.push(err instanceof ImgsealError ? err.message : `${path}: unreadable`);
@@ -73,31 +74,22 @@ async function walk(dir: string, depth: number, out: KeyDirectory): Promise<void
 }
 
 /** Keys ctr-enc style clients put in the payload (`privkeys` with `privkeys-passwords`). */
-export function payloadKeys(parameters: Map<string, Buffer[]>, skipped: string[]): DecryptionKey[] {
+export async function payloadKeys(parameters: Map<string, Buffer[]>, skipped: string[]): Promise<DecryptionKey[]> {
   const keys: DecryptionKey[] = [];
   const privs = parameters.get('privkeys') ?? [];
   const passwords = parameters.get('privkeys-passwords') ?? [];
-  privs.forEach((data, i) => {
-    const pw = passwords[i];
-    try {
-      keys.push(parseDecryptionKeyData(data, `payload private key #${i + 1}`, pw && pw.length > 0 ? [pw] : []));
-    } catch (err) {
-      skipped.push(err instanceof ImgsealError ? err.message : `payload private key #${i + 1}: unusable`);
-    }
-  });
   const gpg = parameters.get('gpg-privatekeys') ?? [];
-  gpg.forEach((data, i) => {
+  const gpgPasswords = parameters.get('gpg-privatekeys-passwords') ?? [];
+  const entries: [Buffer, string, Buffer | undefined][] = [
+    ...privs.map((d, i): [Buffer, string, Buffer | undefined] => [d, `payload private key #${i + 1}`, passwords[i]]),
+    ...gpg.map((d, i): [Buffer, string, Buffer | undefined] => [d, `payload OpenPGP key #${i + 1}`, gpgPasswords[i]]),
+    ...(parameters.get('x509s') ?? []).map((d, i): [Buffer, string, Buffer | undefined] => [d, `payload certificate #${i + 1}`, undefined]),
+  ];
+  for (const [data, path, pw] of entries) {
     try {
-      keys.push(parseDecryptionKeyData(data, `payload OpenPGP key #${i + 1}`, []));
+      keys.push(await loadKeyData({ path, data, passwords: pw && pw.length > 0 ? [pw] : [] }));
     } catch (err) {
-      skipped.push(err instanceof ImgsealError ? err.message : `payload OpenPGP key #${i + 1}: unusable`);
-    }
-  });
-  for (const x of parameters.get('x509s') ?? []) {
-    try {
-      keys.push(parseDecryptionKeyData(x, 'payload certificate', []));
-    } catch {
-      skipped.push('payload certificate: unusable');
+      skipped.push(err instanceof ImgsealError ? err.message : `${path}: unusable`);
     }
   }
   return keys;

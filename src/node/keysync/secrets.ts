@@ -7,9 +7,9 @@
  * key file runtimes can use without a password; anything else is an error for that
  * entry alone.
  */
-import { X509Certificate } from 'node:crypto';
+import { loadKeyData } from '../../crypto/keys/decryption-key.js';
 import { publicKeyFingerprint } from '../../crypto/keys/fingerprint.js';
-import { parseDecryptionKeyData } from '../../crypto/keys/private-key.js';
+import { certificatesOf, privateKeyOf } from '../../crypto/keys/material.js';
 import { ImgsealError } from '../../errors.js';
 
 export type KeySecretType = 'key' | 'kp-key';
@@ -93,15 +93,17 @@ function kpCiphertext(value: Buffer, where: string): { ciphertext: string; rootK
 async function fingerprintOf(content: Buffer, where: string): Promise<string> {
   let parsed;
   try {
-    parsed = parseDecryptionKeyData(content, where, []);
+    // Every key file imgseal reads (schemes claim theirs: OpenPGP keyrings, PKCS#11 key files).
+    parsed = await loadKeyData({ path: where, data: content, passwords: [] });
   } catch (err) {
     if (err instanceof ImgsealError && err.code === 'KEY_PASSWORD') {
       throw new ImgsealError('KEY_SYNC', `${where}: the key is password-protected; runtimes have no way to get the password`);
     }
     throw new ImgsealError('KEY_SYNC', err instanceof ImgsealError ? err.message : `${where}: not a usable key file`);
   }
-  if (parsed.privateKey) return publicKeyFingerprint(parsed.privateKey);
-  const cert = parsed.certificates?.[0];
-  if (cert instanceof X509Certificate) return `x509:${cert.fingerprint256.replace(/:/g, '').toLowerCase()}`;
-  return 'openpgp-keyring';
+  const key = privateKeyOf(parsed);
+  if (key) return publicKeyFingerprint(key);
+  const cert = certificatesOf([parsed])[0];
+  if (cert) return `x509:${cert.fingerprint256.replace(/:/g, '').toLowerCase()}`;
+  return parsed.kind;
 }
