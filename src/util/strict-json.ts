@@ -27,8 +27,12 @@ export function parseStrictJson(text: string): unknown {
 const STRING = /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y;
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 
+/** Deeper nesting is refused; configuration files nest a handful of levels. */
+export const MAX_STRICT_JSON_DEPTH = 64;
+
 class Parser {
   i = 0;
+  private depth = 0;
   constructor(private readonly s: string) {}
 
   fail(what: string): never {
@@ -44,8 +48,13 @@ class Parser {
 
   value(path: string): unknown {
     const c = this.s[this.i];
-    if (c === '{') return this.object(path);
-    if (c === '[') return this.array(path);
+    if (c === '{' || c === '[') {
+      // The parser recurses: past this depth the stack would overflow (a RangeError).
+      if (++this.depth > MAX_STRICT_JSON_DEPTH) this.fail(`nested deeper than ${MAX_STRICT_JSON_DEPTH} levels`);
+      const v = c === '{' ? this.object(path) : this.array(path);
+      this.depth--;
+      return v;
+    }
     if (c === '"') return this.string();
     if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return this.number();
     for (const [word, v] of [['true', true], ['false', false], ['null', null]] as const) {
