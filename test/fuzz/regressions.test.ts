@@ -18,6 +18,8 @@ import { indexTar } from '../../src/transports/archive/tar-index.js';
 import { parseAuthFileText } from '../../src/http/auth-file.js';
 import { nextPage } from '../../src/transports/docker/tags.js';
 import { parseImageName } from '../../src/transports/transports.js';
+import { parseKeyProviderConfig } from '../../src/crypto/wrap/provider/config.js';
+import { parseStrictJson, StrictJsonError } from '../../src/util/strict-json.js';
 import { buildTar } from './arbitraries/tar.js';
 
 const D = `sha256:${'ab'.repeat(32)}`;
@@ -146,4 +148,12 @@ test('a public JWK that Node imports but jose cannot export, or whose kty is an 
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('strict JSON (key-provider configs) nesting thousands of levels is refused, not a stack overflow', () => {
+  // The fuzzer's counterexample had the key-providers entry nested some thousand objects deep.
+  const deep = `{"key-providers":{"a":${'{"a":'.repeat(20_000)}1${'}'.repeat(20_000)}}}`;
+  failsWith('INVALID_CONFIG', () => parseKeyProviderConfig(deep, 'ocicrypt.json'), /nested deeper than 64 levels/);
+  assert.throws(() => parseStrictJson(`${'['.repeat(65)}${']'.repeat(65)}`), StrictJsonError);
+  assert.deepEqual(parseStrictJson(`${'['.repeat(64)}${']'.repeat(64)}`), JSON.parse(`${'['.repeat(64)}${']'.repeat(64)}`));
 });
