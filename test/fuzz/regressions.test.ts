@@ -2,6 +2,7 @@
 // fixing them), as plain tests: each failed with a TypeError, a RangeError, a hang or a
 // multi-line message before its fix, and must now fail with one ImgsealError line.
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +20,9 @@ import { parseAuthFileText } from '../../src/http/auth-file.js';
 import { nextPage } from '../../src/transports/docker/tags.js';
 import { parseImageName } from '../../src/transports/transports.js';
 import { parseKeyProviderConfig } from '../../src/crypto/wrap/provider/config.js';
+import { privateKeyEntry } from '../../src/crypto/keys/material.js';
+import { describeJweRecipients } from '../../src/crypto/wrap/jwe/describe.js';
+import { unwrapJwe } from '../../src/crypto/wrap/jwe/unwrap.js';
 import { parseStrictJson, StrictJsonError } from '../../src/util/strict-json.js';
 import { buildTar } from './arbitraries/tar.js';
 
@@ -156,4 +160,13 @@ test('strict JSON (key-provider configs) nesting thousands of levels is refused,
   failsWith('INVALID_CONFIG', () => parseKeyProviderConfig(deep, 'ocicrypt.json'), /nested deeper than 64 levels/);
   assert.throws(() => parseStrictJson(`${'['.repeat(65)}${']'.repeat(65)}`), StrictJsonError);
   assert.deepEqual(parseStrictJson(`${'['.repeat(64)}${']'.repeat(64)}`), JSON.parse(`${'['.repeat(64)}${']'.repeat(64)}`));
+});
+
+test('a JWE entry with more than 256 recipients is refused before any key is tried (was seconds per entry)', async () => {
+  // The fuzzer's counterexample repeated the vector's recipients some hundred times.
+  const recipients = Array.from({ length: 257 }, () => ({ header: { alg: 'RSA-OAEP' }, encrypted_key: 'AAAA' }));
+  const entry = Buffer.from(JSON.stringify({ protected: 'eyJlbmMiOiJBMjU2R0NNIn0', recipients, iv: 'AAAA', ciphertext: 'AAAA', tag: 'AAAA' }));
+  const key = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+  await rejectsWith('INVALID_ENCRYPTION_METADATA', unwrapJwe(entry, [privateKeyEntry('k', key)]), /257 recipients; more than 256 are refused/);
+  assert.deepEqual(describeJweRecipients(entry), ['[jwe]']);
 });

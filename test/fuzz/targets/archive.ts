@@ -15,7 +15,7 @@ export const tarTarget = defineTarget({
   name: 'tar',
   about: 'indexTar (ustar, pax, GNU headers, gzip) then find and read of entries',
   codes: ['MANIFEST_INVALID', 'UNSUPPORTED_MEDIA_TYPE'],
-  ciRuns: 600,
+  ciRuns: 400,
   arbitrary: tarCase,
   open: async () => {
     const dir = await mkdtemp(join(tmpdir(), 'imgseal-fuzz-tar-'));
@@ -60,7 +60,7 @@ export const dockerManifestJsonTarget = defineTarget({
   name: 'docker-manifest-json',
   about: "docker save's manifest.json: parseManifestJson, then chooseManifestItem by tag, by @N, or the only one",
   codes: ['MANIFEST_INVALID', 'IMAGE_NOT_FOUND', 'AMBIGUOUS_IMAGE', 'INVALID_REFERENCE'],
-  ciRuns: 1500,
+  ciRuns: 900,
   arbitrary: fc.tuple(
     mutatedJson(manifestJsonSeeds, { values: [tagLike, hex.map((h) => `${h}.json`), fc.constantFrom(['x:1'], [null], [1])], keys: ['Config', 'RepoTags', 'Layers'] }),
     fc.oneof(fc.constant({ kind: 'only' as const }), fc.record({ kind: fc.constant('tag' as const), tag: tagLike }), fc.record({ kind: fc.constant('index' as const), index: fc.oneof(fc.nat({ max: 3 }), fc.nat()) })),

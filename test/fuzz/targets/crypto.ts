@@ -28,7 +28,7 @@ export const annotationsTarget = defineTarget({
   name: 'annotations',
   about: 'readEncryptionAnnotations of layer annotations, then parsePublicOptions of the pubopts',
   codes: ['INVALID_ENCRYPTION_METADATA'],
-  ciRuns: 2000,
+  ciRuns: 1200,
   arbitrary: mutatedJson(
     layers.map((l) => l.annotations),
     {
@@ -59,7 +59,7 @@ export const cipherOptionsTarget = defineTarget({
   name: 'cipher-options',
   about: 'parsePublicOptions and parsePrivateOptions (Go-style JSON), then resolveLayerCipherParams',
   codes: ['INVALID_ENCRYPTION_METADATA'],
-  ciRuns: 2500,
+  ciRuns: 1500,
   arbitrary: fc.tuple(pubopts, privopts),
   open: async () => ({
     run: ([pub, priv]: [string, string]) => {
@@ -87,7 +87,7 @@ export const jweTarget = defineTarget({
   name: 'jwe',
   about: 'JWE annotation entries: describeJweRecipients (never fails), unwrapJwe with RSA and EC keys, parsePrivateOptions of what unwraps',
   codes: ['INVALID_ENCRYPTION_METADATA'],
-  ciRuns: 400,
+  ciRuns: 200,
   arbitrary: mutatedJson(jweSeeds, { values: [protectedHeader, base64Like, fc.constantFrom([], [{}], [{ header: { alg: 'RSA-OAEP' } }])], keys: ['protected', 'unprotected', 'header', 'recipients', 'encrypted_key', 'iv', 'ciphertext', 'tag', 'aad'] }),
   open: async () => {
     const keys: DecryptionKey[] = [];

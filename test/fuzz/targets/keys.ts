@@ -51,7 +51,7 @@ export const decryptionKeyTarget = defineTarget({
   name: 'decryption-key',
   about: 'parseDecryptionKeyData of damaged PEM, DER, JWK and OpenPGP key files, with and without passwords',
   codes: ['INVALID_KEY', 'KEY_PASSWORD'],
-  ciRuns: 800,
+  ciRuns: 500,
   arbitrary: fc.tuple(keyFileArbitrary(privateFiles), fc.constantFrom<string[]>([], ['secret'], ['wrong', 'secret\n'], [''])),
   open: async () => ({ run: ([data, pw]: [Buffer, string[]]) => parseDecryptionKeyData(data, '/fuzz/key', pw.map((p) => Buffer.from(p))) }),
 });
@@ -60,7 +60,7 @@ export const recipientTarget = defineTarget({
   name: 'recipient',
   about: 'parseRecipient of jwe: public key files (SPKI PEM/DER, JWK), damaged',
   codes: ['INVALID_RECIPIENT'],
-  ciRuns: 800,
+  ciRuns: 500,
   arbitrary: keyFileArbitrary(publicFiles),
   open: async () => {
     const dir = await mkdtemp(join(tmpdir(), 'imgseal-fuzz-recipient-'));

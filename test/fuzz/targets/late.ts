@@ -55,7 +55,7 @@ export const tufTarget = defineTarget({
   name: 'tuf-metadata',
   about: 'Notary TUF metadata: parseRoot, parseTargets, parseSnapshot, parseTimestamp',
   codes: ['TRUST_METADATA_INVALID'],
-  ciRuns: 600,
+  ciRuns: 400,
   arbitrary: fc.oneof(...roles.map(([role, seeds]) => mutatedJson(seeds, { values: tufValues, keys: TUF_KEYS }).map((text) => ({ role, text })))),
   open: async () => ({ run: ({ role, text }: { role: Role; text: string }) => PARSE[role](Buffer.from(text, 'utf8')) }),
 });
@@ -80,7 +80,7 @@ export const pkcs11FilesTarget = defineTarget({
   name: 'pkcs11-files',
   about: 'PKCS#11 key-file YAML, RFC 7512 URIs and the OCICRYPT_CONFIG pkcs11 policy',
   codes: ['INVALID_KEY', 'INVALID_ARGUMENT'],
-  ciRuns: 1000,
+  ciRuns: 600,
   arbitrary: fc.oneof(yamlText.map((t) => ({ kind: 'key' as const, t })), uriLike.map((t) => ({ kind: 'uri' as const, t })), policyText.map((t) => ({ kind: 'policy' as const, t }))),
   open: async () => ({
     run: ({ kind, t }: { kind: 'key' | 'uri' | 'policy'; t: string }) => (kind === 'key' ? parsePkcs11KeyFile(t, 'k.yaml') : kind === 'uri' ? parsePkcs11Uri(t) : parsePkcs11Policy(t, 'c.conf')),
@@ -96,7 +96,7 @@ export const keyProviderConfigTarget = defineTarget({
   name: 'keyprovider-config',
   about: 'ocicrypt key-provider configuration (strict JSON)',
   codes: ['INVALID_CONFIG', 'INVALID_ARGUMENT'],
-  ciRuns: 1000,
+  ciRuns: 600,
   arbitrary: mutatedJson(providerSeeds, { values: [fc.constantFrom('/usr/bin/kp', 'relative', 'unix:///s', 'localhost:0', '[::1]:1')], keys: ['key-providers', 'cmd', 'grpc', 'path', 'args', 'env'] }),
   open: async () => ({ run: (t: string) => parseKeyProviderConfig(t, 'ocicrypt.json') }),
 });
@@ -135,7 +135,7 @@ export const pkcs7Target = defineTarget({
   name: 'pkcs7',
   about: 'PKCS#7 (CMS EnvelopedData) annotation entries: parseEnvelope, describePkcs7Recipients',
   codes: ['INVALID_ENCRYPTION_METADATA'],
-  ciRuns: 800,
+  ciRuns: 500,
   arbitrary: fc.oneof({ weight: 5, arbitrary: damagedBytes(entriesOf('pkcs7')) }, { weight: 1, arbitrary: fc.uint8Array({ maxLength: 200 }).map((u) => Buffer.from(u)) }),
   open: async () => ({
     run: (entry: Buffer) => {
@@ -149,7 +149,7 @@ export const pgpTarget = defineTarget({
   name: 'pgp',
   about: 'OpenPGP annotation entries: packet layout, PKESK key ids, openpgp.js message reading',
   codes: ['INVALID_ENCRYPTION_METADATA'],
-  ciRuns: 400,
+  ciRuns: 200,
   arbitrary: fc.oneof({ weight: 5, arbitrary: damagedBytes(entriesOf('pgp')) }, { weight: 1, arbitrary: fc.uint8Array({ maxLength: 200 }).map((u) => Buffer.from(u)) }),
   open: async () => ({
     run: async (entry: Buffer) => {
@@ -175,7 +175,7 @@ export const decoderPayloadTarget = defineTarget({
   name: 'decoder-payload',
   about: "the decoder's fd-3 payload (protobuf Any of containerd's ocicrypt Payload)",
   codes: ['DECODER_PAYLOAD'],
-  ciRuns: 1000,
+  ciRuns: 600,
   arbitrary: fc.oneof({ weight: 5, arbitrary: damagedBytes(payloadSeeds) }, { weight: 1, arbitrary: fc.uint8Array({ maxLength: 100 }).map((u) => Buffer.from(u)) }),
   open: async () => ({ run: (b: Buffer) => parsePayload(b) }),
 });
@@ -184,7 +184,7 @@ export const storedSignatureTarget = defineTarget({
   name: 'stored-signature',
   about: 'stored signature blobs (simple signing, sigstore) by their format marker',
   codes: ['SIGNATURE_INVALID'],
-  ciRuns: 800,
+  ciRuns: 500,
   arbitrary: fc.oneof(
     damagedBytes([Buffer.from('\u0000simple-signing\n{"a":1}'), Buffer.from([0xa3, 0x01, 0x02]), Buffer.from('\u0000sigstore-json\n{"mimeType":"application/vnd.dev.cosign.simplesigning.v1+json","payload":"e30=","annotations":{"a":"b"}}')]),
     fc.uint8Array({ maxLength: 60 }).map((u) => Buffer.from(u)),

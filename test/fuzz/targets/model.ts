@@ -80,7 +80,7 @@ export const manifestTarget = defineTarget({
   name: 'manifest',
   about: 'parseManifest of manifests and indexes (OCI, Docker schema2), then what copy does with them',
   codes: ['MANIFEST_INVALID', 'UNSUPPORTED_MEDIA_TYPE'],
-  ciRuns: 2000,
+  ciRuns: 1200,
   arbitrary: fc.tuple(mutatedJson(manifestSeeds, { values, keys: MANIFEST_KEYS }), fc.option(mediaTypeLike, { freq: 3 })),
   open: async () => ({ run: ([text, declared]: [string, string | null]) => useManifest(Buffer.from(text, 'utf8'), declared ?? undefined) }),
 });
@@ -89,7 +89,7 @@ export const configTarget = defineTarget({
   name: 'config',
   about: 'parseImageConfig (rootfs.diff_ids, platform fields)',
   codes: ['MANIFEST_INVALID'],
-  ciRuns: 1000,
+  ciRuns: 600,
   arbitrary: mutatedJson(configSeeds, { values, keys: MANIFEST_KEYS }),
   open: async () => ({
     run: (text: string) => {
@@ -103,7 +103,7 @@ export const descriptorTarget = defineTarget({
   name: 'descriptor',
   about: 'parseDescriptor of any JSON value, then canonicalDescriptor',
   codes: ['MANIFEST_INVALID'],
-  ciRuns: 2000,
+  ciRuns: 1200,
   arbitrary: mutatedJson(
     manifestSeeds.flatMap((m) => {
       const o = m as { config?: unknown; layers?: unknown[]; manifests?: unknown[] };
@@ -128,7 +128,7 @@ export const digestTarget = defineTarget({
   name: 'digest',
   about: 'parseDigest / isDigest and the blob paths built from a digest (oci:, dir:)',
   codes: ['MANIFEST_INVALID'],
-  ciRuns: 4000,
+  ciRuns: 2400,
   arbitrary: digestLike,
   open: async () => ({
     run: (s: string) => {

@@ -33,7 +33,7 @@ export const imageNameTarget = defineTarget({
   name: 'image-name',
   about: "parseImageName for every transport (docker://, oci:, oci-archive:, docker-archive:, dir:)",
   codes: ['INVALID_REFERENCE', 'UNKNOWN_TRANSPORT'],
-  ciRuns: 4000,
+  ciRuns: 2400,
   arbitrary: imageName,
   open: async () => ({
     run: (s: string) => {
@@ -47,7 +47,7 @@ export const platformTarget = defineTarget({
   name: 'platform',
   about: 'parsePlatform of --platform values',
   codes: ['INVALID_ARGUMENT'],
-  ciRuns: 1500,
+  ciRuns: 900,
   arbitrary: fc.oneof(edited(fc.constantFrom('linux/amd64', 'linux/arm64/v8', 'windows/amd64', 'linux/arm/v7')), fc.string({ maxLength: 20 })),
   open: async () => ({ run: (s: string) => parsePlatform(s) }),
 });

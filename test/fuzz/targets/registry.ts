@@ -24,7 +24,7 @@ export const challengeTarget = defineTarget({
   name: 'www-authenticate',
   about: 'parseChallenges of WWW-Authenticate values (one or several headers)',
   codes: [],
-  ciRuns: 1500,
+  ciRuns: 900,
   arbitrary: fc.oneof(challengeHeader, fc.array(challengeHeader, { maxLength: 3 }), fc.constant(undefined)),
   open: async () => ({ run: (h: string | string[] | undefined) => parseChallenges(h) }),
 });
@@ -45,7 +45,7 @@ export const linkTarget = defineTarget({
   name: 'link',
   about: 'the rel="next" target of tags/list Link headers',
   codes: ['REGISTRY_ERROR'],
-  ciRuns: 3000,
+  ciRuns: 1800,
   arbitrary: fc.tuple(fc.oneof(linkValue, fc.array(linkValue, { maxLength: 2 }), fc.constant(undefined)), fc.constantFrom('/v2/a/tags/list', '/v2/a/tags/list?n=5', 'weird path')),
   open: async () => ({ run: ([link, current]: [string | string[] | undefined, string]) => nextPage(link, current, 'https://registry.example:5000') }),
 });
@@ -61,7 +61,7 @@ export const authFileTarget = defineTarget({
   name: 'auth-file',
   about: 'auth.json / config.json: parseAuthFileText, findAuthEntry, credentialFromEntry',
   codes: ['INVALID_ARGUMENT'],
-  ciRuns: 2500,
+  ciRuns: 1500,
   arbitrary: fc.tuple(
     mutatedJson(authSeeds, { values: [base64Of(userPass), fc.constantFrom('registry.example:5000', 'docker.io', 'desktop', '../../bin/sh', 'a b')], keys: ['auths', 'auth', 'identitytoken', 'username', 'password', 'credHelpers', 'credsStore', 'registry.example:5000', 'quay.io'] }),
     fc.constantFrom<[string, string]>(['registry.example:5000', 'a/b'], ['docker.io', 'library/alpine'], ['quay.io', 'ns/repo'], ['gcr.io', 'p/i']),

@@ -14,6 +14,13 @@ import { JWE_CONTENT_ENCRYPTIONS, JWE_KEY_ALGORITHMS, jweKeyFamily } from './alg
 
 const OPTIONS = { keyManagementAlgorithms: [...JWE_KEY_ALGORITHMS], contentEncryptionAlgorithms: [...JWE_CONTENT_ENCRYPTIONS] };
 
+/**
+ * Every recipient is tried with every key (a private-key operation each), so an entry
+ * from a hostile image with thousands of recipients would keep a pull busy for minutes
+ * (found by fuzzing). Images are encrypted to a handful of recipients.
+ */
+export const MAX_JWE_RECIPIENTS = 256;
+
 /** Parses a JWE JSON serialization; throws INVALID_ENCRYPTION_METADATA when it is none. */
 export function parseJweJson(entry: Uint8Array): Record<string, unknown> {
   let v: unknown;
@@ -24,6 +31,10 @@ export function parseJweJson(entry: Uint8Array): Record<string, unknown> {
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v) || typeof (v as Record<string, unknown>).ciphertext !== 'string') {
     throw new ImgsealError('INVALID_ENCRYPTION_METADATA', 'JWE annotation entry is not a JWE JSON serialization');
+  }
+  const recipients = (v as Record<string, unknown>).recipients;
+  if (Array.isArray(recipients) && recipients.length > MAX_JWE_RECIPIENTS) {
+    throw new ImgsealError('INVALID_ENCRYPTION_METADATA', `JWE annotation entry has ${recipients.length} recipients; more than ${MAX_JWE_RECIPIENTS} are refused`);
   }
   return v as Record<string, unknown>;
 }
