@@ -31,13 +31,13 @@ export async function layerInfo(ref: ImageReference, opts: { platforms?: Platfor
     const top = await resolveImages(src, opts.platforms);
     const out: LayerInfo[] = [];
     for (const img of top.images) {
-      img.manifest.layers.forEach((l, index) => {
+      for (const [index, l] of img.manifest.layers.entries()) {
         const encryption = encryptionSchemes(l.annotations);
         const recipients: string[] = [];
         if (encryption.length > 0) {
           for (const [scheme, entries] of readEncryptionAnnotations(l.annotations).keys) {
             const impl = forScheme(scheme);
-            for (const e of entries) recipients.push(...(impl ? impl.describe(scheme, e) : [`[${scheme}]`]));
+            for (const e of entries) recipients.push(...(impl ? await impl.describe(scheme, e) : [`[${scheme}]`]));
           }
         }
         out.push({
@@ -50,7 +50,7 @@ export async function layerInfo(ref: ImageReference, opts: { platforms?: Platfor
           encryption,
           recipients: [...new Set(recipients)].sort(),
         });
-      });
+      }
     }
     return out;
   } finally {

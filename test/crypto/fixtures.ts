@@ -1,6 +1,7 @@
 // Shared helpers for the crypto tests: locating and reading the skopeo vectors.
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { describeJweRecipients } from '../../src/crypto/wrap/jwe/describe.js';
 import { jweScheme, type DecryptionKey, type JweRecipientMaterial, type Recipient } from '../../src/crypto/index.js';
 
 // Tests run from dist/test/crypto/; fixtures stay in the source tree.
@@ -50,7 +51,7 @@ export function keyFiles(kase: string): string[] {
 export const jwe = {
   wrap: (privateOptions: Uint8Array, recipients: readonly Recipient[]) => jweScheme.wrap('jwe', privateOptions, recipients, { config: { env: {} } }),
   unwrap: (entry: Uint8Array, keys: readonly DecryptionKey[]) => jweScheme.unwrap('jwe', entry, { config: { env: {} }, keys }),
-  describeRecipients: (entry: Uint8Array) => jweScheme.describe('jwe', entry),
+  describeRecipients: (entry: Uint8Array) => describeJweRecipients(entry),
 };
 
 /** The JWE fingerprint (thumbprint) of a parsed JWE recipient. */

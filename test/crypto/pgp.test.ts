@@ -167,7 +167,7 @@ describe('pgp recipients: describe and remove without the layer key', () => {
     assert.equal(vectorKey.label, '0x7c9f6712eb1d0219');
     const priv = Buffer.from('{"symkey":"k"}');
     const blob = await pgpScheme.wrap('pgp', priv, [vectorKey, otherKey], ctx);
-    const ids = pgpScheme.describe('pgp', blob);
+    const ids = await pgpScheme.describe('pgp', blob);
     assert.equal(ids.length, 2);
     assert.ok(ids.includes('0x7c9f6712eb1d0219'));
 
@@ -175,7 +175,7 @@ describe('pgp recipients: describe and remove without the layer key', () => {
     assert.deepEqual(r.removed, ['0x7c9f6712eb1d0219']);
     assert.equal(r.remaining, 1);
     assert.ok(r.entry);
-    assert.deepEqual(pgpScheme.describe('pgp', r.entry), ids.filter((i) => i !== '0x7c9f6712eb1d0219'));
+    assert.deepEqual(await pgpScheme.describe('pgp', r.entry), ids.filter((i) => i !== '0x7c9f6712eb1d0219'));
     // The encrypted data packet is the same bytes; the removed key no longer finds a PKESK.
     assert.ok(Buffer.from(blob).subarray(blob.length - 100).equals(Buffer.from(r.entry).subarray(r.entry.length - 100)));
     assert.equal(await unwrapPgp(r.entry, await readSecretKeys(secring('pgp'), 's', [])), undefined);
@@ -190,6 +190,6 @@ describe('pgp recipients: describe and remove without the layer key', () => {
 
   test('describe never throws on garbage', async () => {
     const { pgpScheme } = await import('../../src/crypto/wrap/pgp/index.js');
-    assert.deepEqual(pgpScheme.describe('pgp', Buffer.from('garbage')), ['[pgp]']);
+    assert.deepEqual(await pgpScheme.describe('pgp', Buffer.from('garbage')), ['[pgp]']);
   });
 });

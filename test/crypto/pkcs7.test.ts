@@ -159,7 +159,7 @@ test('recipients remove: the RecipientInfo with the certificate\'s issuer + seri
   assert.deepEqual(res.removed, ['pkcs7:issuer=CN=drop-me serial=22']);
   assert.equal(res.remaining, 1);
   assert.ok(res.entry);
-  assert.deepEqual(pkcs7Scheme.describe('pkcs7', res.entry), ['pkcs7:issuer=CN=keep-me serial=11']);
+  assert.deepEqual(await pkcs7Scheme.describe('pkcs7', res.entry), ['pkcs7:issuer=CN=keep-me serial=11']);
   const open = (r: typeof a) => unwrapPkcs7(res.entry!, { privateKeys: [r.privateKey], certificates: [{ certificate: r.certificate, source: 'c' }] });
   assert.deepEqual(Buffer.from(open(a) ?? []), secret);
   assert.equal(open(b), undefined);

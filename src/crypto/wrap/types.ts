@@ -47,7 +47,7 @@
  * - **describe(scheme, entry)** lists the entry's recipients for layerinfo, one string
  *   per recipient where they can be told apart (`jwe:<thumbprint>`, `0x<keyid>`, …),
  *   else `[<scheme>]`. Only printable tokens from the image (it comes from anyone).
- *   Never throws.
+ *   Never rejects. Asynchronous so that a scheme may load its parser on first use.
  * - **removeRecipients(scheme, entry, targets, ctx)** for `recipients remove`: drops the
  *   recipients of `entry` that belong to one of `targets` (Recipients parsed with
  *   purpose `match`) and returns the entry without them (`undefined` when none is
@@ -157,6 +157,6 @@ export interface KeyScheme {
   loadConfig?(env: SchemeEnv): Promise<Partial<Omit<SchemeConfig, 'env'>>>;
   wrap(scheme: string, privateOptions: Uint8Array, recipients: readonly Recipient[], ctx: SchemeContext): Promise<Uint8Array>;
   unwrap(scheme: string, entry: Uint8Array, keys: KeySource): Promise<Uint8Array | undefined>;
-  describe(scheme: string, entry: Uint8Array): string[];
+  describe(scheme: string, entry: Uint8Array): Promise<string[]>;
   removeRecipients(scheme: string, entry: Uint8Array, targets: readonly Recipient[], ctx: SchemeContext): Promise<RemovalResult>;
 }

@@ -16,7 +16,7 @@ export const jweScheme: KeyScheme = {
   parseRecipient: (value, ctx) => parseJweRecipient(value, ctx.purpose),
   wrap: (_scheme, privateOptions, recipients) => wrapJwe(privateOptions, recipients),
   unwrap: (_scheme, entry, keys) => unwrapJwe(entry, keys.keys),
-  describe: (_scheme, entry) => describeJweRecipients(entry),
+  describe: async (_scheme, entry) => describeJweRecipients(entry),
   removeRecipients: (_scheme, entry, targets) => removeJweRecipients(entry, targets),
 };
 

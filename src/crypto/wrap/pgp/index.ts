@@ -37,7 +37,7 @@ export const pgpScheme: KeyScheme = {
   loadKeyFile: (file) => loadPgpKeyFile(file),
   wrap: (_scheme, privateOptions, recipients) => wrapPgp(privateOptions, recipients.flatMap((r) => (r.material as PgpRecipientMaterial).keys)),
   unwrap: async (_scheme, entry, keys) => unwrapPgp(entry, await pgpSecretKeysOf(keys.keys)),
-  describe: (_scheme, entry) => describePgp(entry),
+  describe: async (_scheme, entry) => describePgp(entry),
   removeRecipients: async (_scheme, entry, targets) => {
     const ids = new Set(targets.filter((t) => t.scheme === 'pgp').flatMap((t) => (t.material as PgpRecipientMaterial).keyIds));
     return removePgp(entry, ids);

@@ -5,8 +5,9 @@
  * match by e-mail, name, key id or fingerprint. Messages name files and key
  * ids, never key bytes or passwords.
  */
-import * as openpgp from 'openpgp';
+import type * as openpgp from 'openpgp';
 import { ImgsealError, type ErrorCode } from '../../../errors.js';
+import { openpgpLib } from './lib.js';
 
 const ARMOR = /-----BEGIN PGP (PUBLIC|PRIVATE) KEY BLOCK-----/;
 
@@ -29,11 +30,12 @@ function isArmored(data: Uint8Array): boolean {
 
 /** Every key (public, or the public part of secret keys) in a keyring file. */
 export async function readPublicKeys(data: Uint8Array, source: string, code: ErrorCode = 'INVALID_RECIPIENT'): Promise<openpgp.PublicKey[]> {
+  const lib = await openpgpLib();
   let keys: openpgp.Key[];
   try {
     keys = isArmored(data)
-      ? await openpgp.readKeys({ armoredKeys: Buffer.from(data).toString('utf8') })
-      : await openpgp.readKeys({ binaryKeys: Uint8Array.from(data) });
+      ? await lib.readKeys({ armoredKeys: Buffer.from(data).toString('utf8') })
+      : await lib.readKeys({ binaryKeys: Uint8Array.from(data) });
   } catch (err) {
     throw new ImgsealError(code, `${source}: not an OpenPGP public key (${firstLine(err)})`, { cause: err });
   }
@@ -45,11 +47,12 @@ export async function readPublicKeys(data: Uint8Array, source: string, code: Err
  * unlocked with the first password candidate that works.
  */
 export async function readSecretKeys(data: Uint8Array, source: string, passwords: readonly Uint8Array[]): Promise<openpgp.PrivateKey[]> {
+  const lib = await openpgpLib();
   let keys: openpgp.PrivateKey[];
   try {
     keys = isArmored(data)
-      ? await openpgp.readPrivateKeys({ armoredKeys: Buffer.from(data).toString('utf8') })
-      : await openpgp.readPrivateKeys({ binaryKeys: Uint8Array.from(data) });
+      ? await lib.readPrivateKeys({ armoredKeys: Buffer.from(data).toString('utf8') })
+      : await lib.readPrivateKeys({ binaryKeys: Uint8Array.from(data) });
   } catch (err) {
     throw new ImgsealError('INVALID_KEY', `${source}: not an OpenPGP secret key (${firstLine(err)}); export one with: gpg --export-secret-keys KEYID > file`, { cause: err });
   }
@@ -66,7 +69,7 @@ async function unlock(key: openpgp.PrivateKey, source: string, passwords: readon
   }
   for (const pw of passwords) {
     try {
-      return await openpgp.decryptKey({ privateKey: key, passphrase: Buffer.from(pw).toString('utf8') });
+      return await (await openpgpLib()).decryptKey({ privateKey: key, passphrase: Buffer.from(pw).toString('utf8') });
     } catch {
       // try the next candidate; the library's reason says nothing useful
     }

@@ -11,27 +11,31 @@
  * + SEIPD v1 whatever the keys say.
  */
 import { randomBytes } from 'node:crypto';
-import * as openpgp from 'openpgp';
+import type * as openpgp from 'openpgp';
 import { ImgsealError } from '../../../errors.js';
+import { openpgpLib } from './lib.js';
 
-const CONFIG: Partial<openpgp.Config> = {
-  preferredCompressionAlgorithm: openpgp.enums.compression.uncompressed,
-  preferredSymmetricAlgorithm: openpgp.enums.symmetric.aes256,
-  preferredHashAlgorithm: openpgp.enums.hash.sha256,
-  aeadProtect: false,
-};
+function config(lib: typeof openpgp): Partial<openpgp.Config> {
+  return {
+    preferredCompressionAlgorithm: lib.enums.compression.uncompressed,
+    preferredSymmetricAlgorithm: lib.enums.symmetric.aes256,
+    preferredHashAlgorithm: lib.enums.hash.sha256,
+    aeadProtect: false,
+  };
+}
 
 /** Encrypts `privateOptions` to every key (one message, one PKESK per key). */
 export async function wrapPgp(privateOptions: Uint8Array, keys: readonly openpgp.PublicKey[]): Promise<Uint8Array> {
   if (keys.length === 0) throw new ImgsealError('INVALID_RECIPIENT', 'pgp: no recipient keys');
-  const message = await openpgp.createMessage({ binary: Uint8Array.from(privateOptions), format: 'text', date: new Date(0) });
+  const lib = await openpgpLib();
+  const message = await lib.createMessage({ binary: Uint8Array.from(privateOptions), format: 'text', date: new Date(0) });
   try {
-    return await openpgp.encrypt({
+    return await lib.encrypt({
       message,
       encryptionKeys: [...keys],
       sessionKey: { data: randomBytes(32), algorithm: 'aes256' },
       format: 'binary',
-      config: CONFIG,
+      config: config(lib),
     });
   } catch (err) {
     throw new ImgsealError('INVALID_RECIPIENT', `pgp: cannot encrypt to ${keys.map(keyLabel).join(', ')}: ${(err as Error).message}`, { cause: err });
@@ -50,7 +54,7 @@ function corrupt(why: string, cause?: unknown): ImgsealError {
 export async function readPgpMessage(entry: Uint8Array): Promise<openpgp.Message<Uint8Array>> {
   let message: openpgp.Message<Uint8Array>;
   try {
-    message = await openpgp.readMessage({ binaryMessage: Uint8Array.from(entry) });
+    message = await (await openpgpLib()).readMessage({ binaryMessage: Uint8Array.from(entry) });
   } catch (err) {
     throw corrupt((err as Error).message.split('\n')[0] ?? 'unreadable', err);
   }
@@ -78,7 +82,8 @@ export async function unwrapPgp(entry: Uint8Array, secretKeys: readonly openpgp.
   const matching = secretKeys.filter((k) => k.getKeyIDs().some((id) => wanted.has(id.toHex())));
   if (matching.length === 0) return undefined;
   try {
-    const result = await openpgp.decrypt({ message, decryptionKeys: matching, format: 'binary', config: CONFIG });
+    const lib = await openpgpLib();
+    const result = await lib.decrypt({ message, decryptionKeys: matching, format: 'binary', config: config(lib) });
     return result.data;
   } catch (err) {
     throw corrupt(`decryption with key ${matching.map(keyLabel).join(', ')} failed: ${(err as Error).message.split('\n')[0] ?? ''}`, err);

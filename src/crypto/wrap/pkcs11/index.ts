@@ -86,7 +86,7 @@ export const pkcs11Scheme: KeyScheme = {
     const software = keys.keys.map(privateKeyOf).filter((k): k is KeyObject => k !== undefined);
     return unwrapPkcs11(entry, tokenKeys(keys.keys), software);
   },
-  describe: (_scheme, entry) => describePkcs11Recipients(entry),
+  describe: async (_scheme, entry) => describePkcs11Recipients(entry),
   removeRecipients: async () => {
     throw cannotRemove();
   },

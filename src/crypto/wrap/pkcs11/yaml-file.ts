@@ -4,8 +4,17 @@
  * names the field and the file (Go's yaml.Unmarshal ignores unknown fields, so a
  * typo like `allowed-module-path` silently meant "no policy" there).
  */
-import { parseDocument } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
 import { ImgsealError, type ErrorCode } from '../../../errors.js';
+
+// The parser is required (its CommonJS build, synchronously) on the first YAML file:
+// only PKCS#11 runs read one, and everything else is spared its load time and memory.
+let yaml: typeof Yaml | undefined;
+function yamlLib(): typeof Yaml {
+  yaml ??= createRequire(import.meta.url)('yaml') as typeof Yaml;
+  return yaml;
+}
 
 export type YamlMap = Record<string, unknown>;
 
@@ -20,7 +29,7 @@ export class YamlFile {
   }
 
   parse(text: string): YamlMap {
-    const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+    const doc = yamlLib().parseDocument(text, { uniqueKeys: true, prettyErrors: false });
     const first = doc.errors[0];
     if (first) this.fail(`not valid YAML: ${first.message.split('\n')[0]}`);
     const value: unknown = doc.toJS();

@@ -10,9 +10,12 @@ import { ImgsealError } from '../../../errors.js';
 import { pemBlocks, readKeyFile } from '../../keys/files.js';
 import { certificatesOf, privateKeyOf } from '../../keys/material.js';
 import type { KeyScheme, Recipient } from '../types.js';
-import { describeIssuerSerial, recipientCertificate, sameBytes } from './certificate.js';
-import { buildEnvelope, parseEnvelope } from './cms.js';
-import { describePkcs7Recipients, unwrapPkcs7, wrapPkcs7 } from './envelope.js';
+
+// The CMS code pulls in the @peculiar ASN.1 libraries (~20 MiB, ~150 ms to load), so it
+// loads when a pkcs7 recipient or annotation entry is actually handled, not before.
+const certificateCode = (): Promise<typeof import('./certificate.js')> => import('./certificate.js');
+const cmsCode = (): Promise<typeof import('./cms.js')> => import('./cms.js');
+const envelopeCode = (): Promise<typeof import('./envelope.js')> => import('./envelope.js');
 
 export interface Pkcs7RecipientMaterial {
   certificate: X509Certificate;
@@ -38,6 +41,7 @@ export async function parsePkcs7Recipient(path: string): Promise<Recipient> {
   } catch {
     throw new ImgsealError('INVALID_RECIPIENT', `File provided is not an x509 cert: ${path} (pkcs7: needs the recipient's X.509 certificate, PEM or DER)`);
   }
+  const { describeIssuerSerial, recipientCertificate } = await certificateCode();
   const cert = recipientCertificate(certificate, path);
   return { scheme: 'pkcs7', source, label: `pkcs7:${describeIssuerSerial(cert.issuer, cert.serial)}`, material: { certificate } satisfies Pkcs7RecipientMaterial };
 }
@@ -46,14 +50,16 @@ export const pkcs7Scheme: KeyScheme = {
   prefix: 'pkcs7',
   handles: (scheme) => scheme === 'pkcs7',
   parseRecipient: (value) => parsePkcs7Recipient(value),
-  wrap: async (_scheme, privateOptions, recipients) => wrapPkcs7(privateOptions, recipients.map((r) => ({ certificate: material(r).certificate, source: r.source }))),
+  wrap: async (_scheme, privateOptions, recipients) => (await envelopeCode()).wrapPkcs7(privateOptions, recipients.map((r) => ({ certificate: material(r).certificate, source: r.source }))),
   unwrap: async (_scheme, entry, keys) => {
     const privateKeys = keys.keys.map(privateKeyOf).filter((k) => k !== undefined);
     const certificates = certificatesOf(keys.keys).map((certificate) => ({ certificate, source: 'certificate' }));
-    return unwrapPkcs7(entry, { privateKeys, certificates });
+    return (await envelopeCode()).unwrapPkcs7(entry, { privateKeys, certificates });
   },
-  describe: (_scheme, entry) => describePkcs7Recipients(entry),
+  describe: async (_scheme, entry) => (await envelopeCode()).describePkcs7Recipients(entry),
   removeRecipients: async (_scheme, entry, targets) => {
+    const { buildEnvelope, parseEnvelope } = await cmsCode();
+    const { describeIssuerSerial, recipientCertificate, sameBytes } = await certificateCode();
     const env = parseEnvelope(entry);
     const ids = targets.map((t) => recipientCertificate(material(t).certificate, t.source));
     const removed: string[] = [];

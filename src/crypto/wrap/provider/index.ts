@@ -105,7 +105,7 @@ export const providerScheme: KeyScheme = {
     return providerUnwrap(name, paramsOf(keys.keys, name), entry, options(keys));
   },
 
-  describe: (scheme) => [`[${scheme}]`],
+  describe: async (scheme) => [`[${scheme}]`],
 
   // Entries are opaque: naming the provider removes its whole entry.
   removeRecipients: async (scheme, entry, targets) =>
