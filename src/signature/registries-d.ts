@@ -9,9 +9,9 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { parseDocument } from 'yaml';
 import { ImgsealError } from '../errors.js';
 import { candidateScopes } from '../policy/scope.js';
+import { yamlLib } from '../util/yaml-lib.js';
 
 export const SYSTEM_REGISTRIES_D = '/etc/containers/registries.d';
 
@@ -71,7 +71,7 @@ function section(file: string, v: unknown, where: string): Section {
 
 /** Parses one file's text into `into`. */
 export function parseRegistriesFile(text: string, file: string, into: RegistriesConfig): void {
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  const doc = yamlLib().parseDocument(text, { uniqueKeys: true, prettyErrors: false });
   if (doc.errors.length > 0) fail(file, (doc.errors[0] as Error).message.split('\n')[0] ?? 'invalid YAML');
   const v = doc.toJS() as unknown;
   if (v === null || v === undefined) return;

@@ -6,10 +6,11 @@
  */
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import * as openpgp from 'openpgp';
+import type * as openpgp from 'openpgp';
 import { ImgsealError } from '../errors.js';
 import type { ManifestBlob, UntrustedSignature } from '../transports/types.js';
 import type { ManifestSigner } from '../copy/options.js';
+import { openpgpLib } from '../util/openpgp-lib.js';
 import { CREATOR, serializePayload } from './payload.js';
 
 export interface GpgSignerOptions {
@@ -92,15 +93,15 @@ export async function readSigningKey(bytes: Buffer, where: string, passphrase?: 
   try {
     const text = bytes.toString('latin1');
     key = text.includes('-----BEGIN PGP PRIVATE KEY BLOCK-----')
-      ? await openpgp.readPrivateKey({ armoredKey: bytes.toString('utf8') })
-      : await openpgp.readPrivateKey({ binaryKey: new Uint8Array(bytes) });
+      ? await (await openpgpLib()).readPrivateKey({ armoredKey: bytes.toString('utf8') })
+      : await (await openpgpLib()).readPrivateKey({ binaryKey: new Uint8Array(bytes) });
   } catch (err) {
     throw new ImgsealError('INVALID_KEY', `${where}: not an OpenPGP secret key (${(err as Error).message})`);
   }
   if (key.isDecrypted()) return key;
   if (passphrase === undefined) throw new ImgsealError('KEY_PASSWORD', `${where}: the key is protected; give --sign-passphrase-file`);
   try {
-    return await openpgp.decryptKey({ privateKey: key, passphrase });
+    return await (await openpgpLib()).decryptKey({ privateKey: key, passphrase });
   } catch {
     throw new ImgsealError('KEY_PASSWORD', `${where}: wrong passphrase for the signing key`);
   }
@@ -108,8 +109,9 @@ export async function readSigningKey(bytes: Buffer, where: string, passphrase?: 
 
 /** Signs `payload` with an OpenPGP key: a binary signed message (literal data, format b). */
 export async function openpgpSign(key: openpgp.PrivateKey, payload: Buffer, date?: Date): Promise<Buffer> {
-  const message = await openpgp.createMessage({ binary: new Uint8Array(payload), format: 'binary' });
-  const signed = await openpgp.sign({ message, signingKeys: key, format: 'binary', ...(date ? { date } : {}) });
+  const lib = await openpgpLib();
+  const message = await lib.createMessage({ binary: new Uint8Array(payload), format: 'binary' });
+  const signed = await lib.sign({ message, signingKeys: key, format: 'binary', ...(date ? { date } : {}) });
   return Buffer.from(signed as Uint8Array);
 }
 

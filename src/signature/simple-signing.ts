@@ -6,9 +6,10 @@
  * A signature by a signing subkey of a trusted key counts as that key's, as current
  * containers/image does.
  */
-import * as openpgp from 'openpgp';
+import type * as openpgp from 'openpgp';
 import { ImgsealError } from '../errors.js';
 import { sha256Digest } from '../model/digest.js';
+import { openpgpLib } from '../util/openpgp-lib.js';
 import { parsePayload, type SignaturePayload } from './payload.js';
 
 export interface VerifiedSimpleSignature {
@@ -21,8 +22,9 @@ export interface VerifiedSimpleSignature {
 export async function readPublicKeys(bytes: Buffer, where: string): Promise<openpgp.PublicKey[]> {
   try {
     const text = bytes.toString('latin1');
-    if (text.includes('-----BEGIN PGP PUBLIC KEY BLOCK-----')) return await openpgp.readKeys({ armoredKeys: bytes.toString('utf8') });
-    return await openpgp.readKeys({ binaryKeys: new Uint8Array(bytes) });
+    const lib = await openpgpLib();
+    if (text.includes('-----BEGIN PGP PUBLIC KEY BLOCK-----')) return await lib.readKeys({ armoredKeys: bytes.toString('utf8') });
+    return await lib.readKeys({ binaryKeys: new Uint8Array(bytes) });
   } catch (err) {
     throw new ImgsealError('INVALID_KEY', `${where}: not an OpenPGP public keyring (${(err as Error).message})`);
   }
@@ -39,7 +41,7 @@ export function fingerprintOf(key: openpgp.Key): string {
 export async function verifySimpleSignature(untrustedBlob: Buffer, trustedKeys: openpgp.PublicKey[], now: Date = new Date()): Promise<VerifiedSimpleSignature> {
   let message: openpgp.Message<Uint8Array>;
   try {
-    message = await openpgp.readMessage({ binaryMessage: new Uint8Array(untrustedBlob) });
+    message = await (await openpgpLib()).readMessage({ binaryMessage: new Uint8Array(untrustedBlob) });
   } catch (err) {
     throw new ImgsealError('SIGNATURE_INVALID', `Invalid GPG signature: not an OpenPGP message (${(err as Error).message})`);
   }
@@ -51,7 +53,7 @@ export async function verifySimpleSignature(untrustedBlob: Buffer, trustedKeys: 
   }
   let result: Awaited<ReturnType<typeof openpgp.verify<Uint8Array>>>;
   try {
-    result = await openpgp.verify({ message, verificationKeys: trustedKeys, expectSigned: true, format: 'binary', date: now });
+    result = await (await openpgpLib()).verify({ message, verificationKeys: trustedKeys, expectSigned: true, format: 'binary', date: now });
   } catch (err) {
     throw new ImgsealError('SIGNATURE_INVALID', `Invalid GPG signature: ${(err as Error).message}`);
   }

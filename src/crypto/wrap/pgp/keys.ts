@@ -7,7 +7,7 @@
  */
 import type * as openpgp from 'openpgp';
 import { ImgsealError, type ErrorCode } from '../../../errors.js';
-import { openpgpLib } from './lib.js';
+import { openpgpLib } from '../../../util/openpgp-lib.js';
 
 const ARMOR = /-----BEGIN PGP (PUBLIC|PRIVATE) KEY BLOCK-----/;
 

@@ -13,7 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import type * as openpgp from 'openpgp';
 import { ImgsealError } from '../../../errors.js';
-import { openpgpLib } from './lib.js';
+import { openpgpLib } from '../../../util/openpgp-lib.js';
 
 function config(lib: typeof openpgp): Partial<openpgp.Config> {
   return {

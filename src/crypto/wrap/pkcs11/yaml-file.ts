@@ -4,17 +4,8 @@
  * names the field and the file (Go's yaml.Unmarshal ignores unknown fields, so a
  * typo like `allowed-module-path` silently meant "no policy" there).
  */
-import { createRequire } from 'node:module';
-import type * as Yaml from 'yaml';
 import { ImgsealError, type ErrorCode } from '../../../errors.js';
-
-// The parser is required (its CommonJS build, synchronously) on the first YAML file:
-// only PKCS#11 runs read one, and everything else is spared its load time and memory.
-let yaml: typeof Yaml | undefined;
-function yamlLib(): typeof Yaml {
-  yaml ??= createRequire(import.meta.url)('yaml') as typeof Yaml;
-  return yaml;
-}
+import { yamlLib } from '../../../util/yaml-lib.js';
 
 export type YamlMap = Record<string, unknown>;
 
