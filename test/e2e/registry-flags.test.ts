@@ -12,7 +12,7 @@ import { before, describe, test } from 'node:test';
 import { request } from 'undici';
 import { parseChallenges } from '../../src/http/index.js';
 import { buildLayout } from '../testkit/image-builder.js';
-import { useRegistryPeer, type RegistryPeer } from '../testkit/peers.js';
+import { peerWith, useRegistryPeer, type RegistryPeer } from '../testkit/peers.js';
 import { assertOneLineFailure, imgseal, imgsealOk, regFlags, workDir } from './helpers.js';
 
 const work = workDir('regflags');
@@ -50,8 +50,8 @@ describe('per-side credential flags (token-auth registry peer)', { timeout: 120_
   const reg = useRegistryPeer('token');
 
   test('--dest-authfile and --src-authfile override --authfile for their side only', async (t) => {
-    const peer = reg.get(t);
-    if (!peer?.user || !peer.password) return;
+    const peer = peerWith(t, reg.get(t), 'user', 'password');
+    if (!peer) return;
     const good = authFile('good', peer, peer.password);
     const bad = authFile('bad', peer, 'wrong-password-3');
     const tls = regFlags(peer, 'dest', { creds: false });
@@ -64,8 +64,8 @@ describe('per-side credential flags (token-auth registry peer)', { timeout: 120_
   });
 
   test('--src-no-creds reads no auth file; --no-creds likewise for inspect', async (t) => {
-    const peer = reg.get(t);
-    if (!peer?.user || !peer.password) return;
+    const peer = peerWith(t, reg.get(t), 'user', 'password');
+    if (!peer) return;
     const good = authFile('good2', peer, peer.password);
     await imgsealOk(['copy', '-q', `oci:${srcDir}:base`, `docker://${peer.host}/flags/anon:v1`, ...regFlags(peer, 'dest')]);
     const src = regFlags(peer, 'src', { creds: false });
@@ -77,8 +77,8 @@ describe('per-side credential flags (token-auth registry peer)', { timeout: 120_
   });
 
   test('--registry-token is sent as the bearer token; a refused one fails with one line', async (t) => {
-    const peer = reg.get(t);
-    if (!peer?.user || !peer.password) return;
+    const peer = peerWith(t, reg.get(t), 'user', 'password');
+    if (!peer) return;
     await imgsealOk(['copy', '-q', `oci:${srcDir}:base`, `docker://${peer.host}/flags/tok:v1`, ...regFlags(peer, 'dest')]);
     const token = await fetchToken(peer, 'repository:flags/tok:pull');
     const tlsFlags = peer.tls ? ['--cert-dir', peer.certDir!] : ['--tls-verify=false'];

@@ -136,3 +136,17 @@ export function useRegistryPeer(mode: RegistryMode, env: Record<string, string> 
   };
 }
 
+
+/**
+ * `peer` with `fields` present in its peer.json. A missing field fails the test under
+ * CI (an interop test never returns early there) and skips it elsewhere.
+ */
+export function peerWith<K extends keyof RegistryPeer>(t: TestContext, peer: RegistryPeer | undefined, ...fields: K[]): (RegistryPeer & Required<Pick<RegistryPeer, K>>) | undefined {
+  if (!peer) return undefined;
+  const missing = fields.filter((f) => peer[f] === undefined || peer[f] === '');
+  if (missing.length === 0) return peer as RegistryPeer & Required<Pick<RegistryPeer, K>>;
+  const why = `the ${peer.mode} registry peer has no ${missing.join(', ')} in its peer.json`;
+  if (isCI()) throw new Error(`${why} (CI=true: a missing field is a failure, not a skip)`);
+  t.skip(why);
+  return undefined;
+}

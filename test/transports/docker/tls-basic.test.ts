@@ -12,7 +12,7 @@ import { describe, test } from 'node:test';
 import { isImgsealError } from '../../../src/errors.js';
 import type { SystemContext } from '../../../src/transports/context.js';
 import { login, logout } from '../../../src/transports/docker/index.js';
-import { useRegistryPeer, type RegistryPeer } from '../../testkit/peers.js';
+import { peerWith, useRegistryPeer, type RegistryPeer } from '../../testkit/peers.js';
 import { requireTool } from '../../testkit/tools.js';
 import { ctxFor, isolatedEnv, readAll, ref, sha256, skopeo, skopeoFlags, tinyImage, pushReadBackAndCheckWithSkopeo } from './helpers.js';
 
@@ -46,8 +46,8 @@ describe('docker:// with the TLS + basic-auth registry peer', { timeout: 300_000
   });
 
   test('CA from <systemRoot>/etc/containers/certs.d/HOST:PORT/', async (t) => {
-    const peer = reg.get(t);
-    if (!peer?.ca) return;
+    const peer = peerWith(t, reg.get(t), 'ca');
+    if (!peer) return;
     const root = mkdtempSync(join(tmpdir(), 'imgseal-root-'));
     const dir = join(root, 'etc', 'containers', 'certs.d', peer.host);
     mkdirSync(dir, { recursive: true });
@@ -67,8 +67,8 @@ describe('docker:// with the TLS + basic-auth registry peer', { timeout: 300_000
   });
 
   test('wrong password → UNAUTHORIZED; no credentials → UNAUTHORIZED', async (t) => {
-    const peer = reg.get(t);
-    if (!peer?.user) return;
+    const peer = peerWith(t, reg.get(t), 'user');
+    if (!peer) return;
     const bad = ctxFor(peer, { credentials: { username: peer.user, password: 'not-the-password-42' } });
     await assert.rejects(canRead(peer, 'tls/app:v1', bad), oneLine('UNAUTHORIZED', /check the username and password/, 'not-the-password-42'));
     const none = ctxFor(peer);
@@ -94,8 +94,8 @@ describe('docker:// with the TLS + basic-auth registry peer', { timeout: 300_000
   });
 
   test('credentials from auth.json (REGISTRY_AUTH_FILE) and ~/.docker/config.json', async (t) => {
-    const peer = reg.get(t);
-    if (!peer?.user || !peer.password) return;
+    const peer = peerWith(t, reg.get(t), 'user', 'password');
+    if (!peer) return;
     const auth = Buffer.from(`${peer.user}:${peer.password}`).toString('base64');
     const { env, authFile } = isolatedEnv();
     writeFileSync(authFile, JSON.stringify({ auths: { [peer.host]: { auth } } }));
@@ -113,8 +113,8 @@ describe('docker:// with the TLS + basic-auth registry peer', { timeout: 300_000
   });
 
   test('credHelpers: docker-credential-<name> get (server on stdin, JSON out)', async (t) => {
-    const peer = reg.get(t);
-    if (!peer?.user || !peer.password) return;
+    const peer = peerWith(t, reg.get(t), 'user', 'password');
+    if (!peer) return;
     const iso = isolatedEnv();
     const bin = join(iso.home, 'bin');
     mkdirSync(bin);
@@ -140,8 +140,8 @@ describe('docker:// with the TLS + basic-auth registry peer', { timeout: 300_000
   });
 
   test('login verifies and writes auth.json (0600); logout removes the entry', async (t) => {
-    const peer = reg.get(t);
-    if (!peer?.user || !peer.password || !peer.certDir) return;
+    const peer = peerWith(t, reg.get(t), 'user', 'password', 'certDir');
+    if (!peer) return;
     const { env, authFile } = isolatedEnv();
     writeFileSync(authFile, JSON.stringify({ auths: { 'other.example': { auth: 'eDp5' } }, credHelpers: { 'z.example': 'x' } }));
     const ctx: SystemContext = { env, certDir: peer.certDir, retryDelayMs: 5 };

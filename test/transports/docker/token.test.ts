@@ -11,7 +11,7 @@ import { after, describe, test } from 'node:test';
 import { request } from 'undici';
 import { isImgsealError } from '../../../src/errors.js';
 import { FaultProxy } from '../../testkit/fault-proxy.js';
-import { useRegistryPeer, type RegistryPeer } from '../../testkit/peers.js';
+import { peerWith, useRegistryPeer, type RegistryPeer } from '../../testkit/peers.js';
 import { requireTool } from '../../testkit/tools.js';
 import { ctxFor, isolatedEnv, pushImage, readAll, ref, sha256, skopeo, skopeoFlags, tinyImage, pushReadBackAndCheckWithSkopeo } from './helpers.js';
 
@@ -32,8 +32,8 @@ describe('docker:// with the token-auth registry peer (HTTP)', { timeout: 300_00
   });
 
   test('wrong password and anonymous → UNAUTHORIZED, one line, no secret', async (t) => {
-    const peer = reg.get(t);
-    if (!peer?.user) return;
+    const peer = peerWith(t, reg.get(t), 'user');
+    if (!peer) return;
     const src = await ref(`//${peer.host}/tok/app:v1`).newImageSource(ctxFor(peer, { credentials: { username: peer.user, password: 'nope-secret-9' } }));
     await assert.rejects(src.getManifest(), (err: unknown) => {
       assert.ok(isImgsealError(err, 'UNAUTHORIZED'), String(err));
@@ -74,8 +74,8 @@ describe('docker:// with the token-auth registry peer (HTTP)', { timeout: 300_00
   });
 
   test('an OAuth2 identity token from auth.json (refresh_token grant)', async (t) => {
-    const peer = reg.get(t);
-    if (!peer?.tokenUrl || !peer.user || !peer.password) return;
+    const peer = peerWith(t, reg.get(t), 'tokenUrl', 'user', 'password');
+    if (!peer) return;
     const form = new URLSearchParams({
       grant_type: 'password',
       username: peer.user,
