@@ -7,11 +7,13 @@ import { test } from 'node:test';
 import ts from 'typescript';
 
 const EXPECTED_TYPES = `BlobAction CopiedLayer CopyOptions CopyResult DecodeLayerOptions DecodeLayerResult DecoderPayload DecryptOptions
-DecryptionKey Descriptor Digest DigestAlgorithm EncryptOptions ErrorCode ImageConfig ImageDestination ImageIndex ImageManifest
-ImageReference ImageSource InspectResult KeyDirectory KeyGenOptions KeyPair KeyScheme KeySource LayerCompression LayerInfo
-ManifestBlob MemoryPacerOptions MemoryPacerStats OpenedLayer ParsedDigest ParsedManifest Platform ProgressSink PutBlobInfo
-PutBlobResult Recipient RegistryCredentials RewrapResult SchemeConfig SchemeContext SystemContext TagList Transport
-TrustInspection TrustOptions TrustPassphrases TrustedTarget UntrustedSignature VerifiedRepository`.split(/\s+/);
+DecryptionKey Descriptor Digest DigestAlgorithm EncryptOptions ErrorCode ImageConfig ImageDestination ImageIndex
+ImageManifest ImageReference ImageSource ImageVerdict InspectResult KeyDirectory KeyGenOptions KeyPair KeyScheme
+KeySource LayerCompression LayerInfo ManifestBlob ManifestSigner MemoryPacerOptions MemoryPacerStats OpenedLayer
+ParsedDigest ParsedManifest Platform Policy PolicyRequirement ProgressSink PutBlobInfo PutBlobResult Recipient
+RegistryCredentials RewrapResult SchemeConfig SchemeContext SourcePolicy SystemContext TagList Transport TrustInspection
+TrustOptions TrustPassphrases TrustedTarget UntrustedSignature UntrustedSourceImage Verdict VerifiedRepository
+VerifiedSimpleSignature`.split(/\s+/);
 
 /** Names exported from the package entry's declarations that are types only (no value). */
 function exportedTypeNames(): string[] {
