@@ -6,14 +6,14 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import ts from 'typescript';
 
-const EXPECTED_TYPES = `BlobAction CopiedLayer CopyOptions CopyResult DecodeLayerOptions DecodeLayerResult DecoderPayload DecryptOptions
-DecryptionKey Descriptor Digest DigestAlgorithm EncryptOptions ErrorCode ImageConfig ImageDestination ImageIndex
-ImageManifest ImageReference ImageSource ImageVerdict InspectResult KeyDirectory KeyGenOptions KeyPair KeyScheme
-KeySource LayerCompression LayerInfo ManifestBlob ManifestSigner MemoryPacerOptions MemoryPacerStats OpenedLayer
-ParsedDigest ParsedManifest Platform Policy PolicyRequirement ProgressSink PutBlobInfo PutBlobResult Recipient
-RegistryCredentials RewrapResult SchemeConfig SchemeContext SourcePolicy SystemContext TagList Transport TrustInspection
-TrustOptions TrustPassphrases TrustedTarget UntrustedSignature UntrustedSourceImage Verdict VerifiedRepository
-VerifiedSimpleSignature`.split(/\s+/);
+const EXPECTED_TYPES = `AuditRecord BlobAction CopiedLayer CopyOptions CopyResult DecodeLayerOptions DecodeLayerResult DecoderPayload
+DecryptOptions DecryptionKey Descriptor Digest DigestAlgorithm EncryptOptions ErrorCode ImageConfig ImageDestination
+ImageIndex ImageManifest ImageReference ImageSource ImageVerdict InspectResult KeyDirectory KeyGenOptions KeyPair
+KeyProtectConfig KeyScheme KeySource KeySyncOptions LayerCompression LayerInfo ManifestBlob ManifestSigner
+MemoryPacerOptions MemoryPacerStats OpenedLayer ParsedDigest ParsedManifest Platform Policy PolicyRequirement
+ProgressSink PutBlobInfo PutBlobResult Recipient RegistryCredentials RewrapResult SchemeConfig SchemeContext
+SecretRecord SourcePolicy SystemContext TagList Transport TrustInspection TrustOptions TrustPassphrases TrustedTarget
+UntrustedSignature UntrustedSourceImage Verdict VerifiedRepository VerifiedSimpleSignature`.split(/\s+/);
 
 /** Names exported from the package entry's declarations that are types only (no value). */
 function exportedTypeNames(): string[] {
