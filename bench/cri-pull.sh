@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# CRI pull of an encrypted image against the same-size image unencrypted, through the
+# same containerd 1.6 (CRI, node key model, imgseal decoder as stream processor) and the
+# same registry, in one run: both times, the ratio, and the decoder's peak RSS; then the
+# decoder's peak RSS for each of RSS_SIZES (memory must not grow with the layer).
+#   bench/cri-pull.sh [WORK]     env: SIZE_MIB (256), RSS_SIZES ("64 1024"), KEEP=1
+# Targets (issue 10): encrypted <= 1.3x plain; decoder RSS <= 100 MiB and flat.
+# Each image gets its own random content: equal diff_ids would let containerd skip the
+# unpack (and the decoder) for the second image.
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/.." && pwd)"
+. "$HERE/lib.sh"
+bench_need skopeo:skopeo /usr/bin/time:time bc:bc
+bench_imgseal "$ROOT"
+SIZE_MIB="${SIZE_MIB:-256}"
+RSS_SIZES="${RSS_SIZES:-64 1024}"
+WORK="${1:-$(mktemp -d /tmp/bcri.XXXXXX)}"
+mkdir -p "$WORK"
+WORK="$(cd "$WORK" && pwd)"
+PEERS="$ROOT/test/peers"
+REG="$WORK/reg"; CTD="$WORK/ctd"
+cleanup() {
+  "$PEERS/containerd/stop.sh" "$CTD" --clean >/dev/null 2>&1 || true
+  "$PEERS/registry/stop.sh" "$REG" --clean >/dev/null 2>&1 || true
+  [ "${KEEP:-0}" = 1 ] || rm -rf "$WORK"
+}
+trap cleanup EXIT
+cd "$WORK"
+
+"$PEERS/registry/start-plain.sh" "$REG" >/dev/null
+HOST="$(sed -n 's/^REGISTRY_HOST=//p' "$REG/env" | tr -d "'")"
+# The decoder wrapper records each run's peak RSS (KiB) in rss.log.
+cat >decoder <<W
+#!/bin/sh
+exec /usr/bin/time -a -o "$WORK/rss.log" -f %M node "$ROOT/dist/src/cli/main.js" decoder "\$@"
+W
+chmod +x decoder
+CRI=1 DECODER="$WORK/decoder" CRI_PLAIN_HTTP_REGISTRIES="$HOST" "$PEERS/containerd/start.sh" "$CTD" >/dev/null
+"${IMGSEAL[@]}" keygen --type ec -o key >/dev/null
+cp key.key "$CTD/keys/bench.pem"
+
+push() { # NAME MIB ENCRYPT(0/1)
+  rm -rf "src-$1"; make_layout "src-$1" 1 $(($2 * 1024 * 1024))
+  local enc=()
+  [ "$3" = 1 ] && enc=(--encryption-key jwe:key.pub.pem)
+  "${IMGSEAL[@]}" copy -q "${enc[@]}" --dest-tls-verify=false "oci:src-$1:t" "docker://$HOST/bench/$1:t" >/dev/null
+  rm -rf "src-$1"
+}
+pull() { # NAME -> seconds
+  local t0 t1
+  t0="$(date +%s.%N)"
+  CRI_NODE_MODULES_DIR="$ROOT" "$PEERS/containerd/cri/cri-pull.sh" "$CTD" "$HOST/bench/$1:t" >/dev/null
+  t1="$(date +%s.%N)"
+  echo "$t1 - $t0" | bc
+}
+last_rss_mib() { echo "$(tail -1 rss.log) / 1024" | bc; }
+
+echo "# cri-pull.sh at $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?'), dist built $(date -r "$ROOT/dist/src/cli/main.js" -u +%FT%TZ), $(nproc) cores"
+push plain "$SIZE_MIB" 0
+push enc "$SIZE_MIB" 1
+tp="$(pull plain)"
+te="$(pull enc)"
+rss="$(last_rss_mib)"
+printf '%-28s %8s s\n' "plain ${SIZE_MIB} MiB" "$tp" "encrypted ${SIZE_MIB} MiB" "$te"
+printf 'ratio encrypted/plain: %s (target <= 1.3)   decoder peak RSS: %s MiB (target <= 100)\n' "$(echo "scale=2; $te / $tp" | bc)" "$rss"
+for s in $RSS_SIZES; do
+  push "rss$s" "$s" 1
+  t="$(pull "rss$s")"
+  printf 'decoder peak RSS, %5s MiB layer: %4s MiB (pull %s s)\n' "$s" "$(last_rss_mib)" "$t"
+done
