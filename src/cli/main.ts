@@ -16,6 +16,7 @@ import { registerListTags } from './commands/list-tags.js';
 import { registerLogin } from './commands/login.js';
 import { registerRecipients } from './commands/recipients.js';
 import { registerPolicy } from './commands/policy.js';
+import { registerStandalone } from './commands/standalone.js';
 import { registerTrust } from './commands/trust.js';
 import { errorLine, exitCodeFor } from './exit-codes.js';
 import { dieBySignal, stoppedBySignal, unfinishedOperationError } from './run.js';
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   registerLogin(program);
   registerRecipients(program);
   registerPolicy(program);
+  registerStandalone(program);
   registerDecoder(program);
   registerTrust(program);
   registerKeysync(program);

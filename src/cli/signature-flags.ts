@@ -1,7 +1,7 @@
 /** Policy and signing flags (skopeo's names) and turning them into library options. */
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
-import type { ManifestSigner, SourcePolicy } from '../copy/options.js';
+import type { CopyOptions, ManifestSigner, SourcePolicy } from '../copy/options.js';
 import { ImgsealError } from '../errors.js';
 import { loadPolicy, PolicyContext } from '../policy/index.js';
 import { gpgManifestSigner, keyFileManifestSigner, readPassphraseFile, readSigningKey } from '../signature/sign.js';
@@ -61,6 +61,18 @@ export async function signers(flags: SigningFlags): Promise<ManifestSigner[]> {
   }
   if (flags.signPassphraseFile) throw new ImgsealError('INVALID_ARGUMENT', '--sign-passphrase-file needs --sign-by or --sign-by-key-file');
   return [];
+}
+
+/** Puts --registries.d, --remove-signatures and the signing flags into copy options. */
+export async function applySignatureFlags(opts: CopyOptions, flags: PolicyFlags & SigningFlags): Promise<void> {
+  const registriesDir = registriesDirOf(flags);
+  if (registriesDir) {
+    opts.sourceContext = { ...opts.sourceContext, registriesDir };
+    opts.destinationContext = { ...opts.destinationContext, registriesDir };
+  }
+  if (flags.removeSignatures) opts.removeSignatures = true;
+  const signWith = await signers(flags);
+  if (signWith.length > 0) opts.sign = { signers: signWith, ...(flags.signIdentity ? { identity: flags.signIdentity } : {}) };
 }
 
 export type { SourcePolicy };

@@ -7,7 +7,7 @@ import { addTransportFlags, destinationContext, sourceContext, type TransportFla
 import { collect, collectInt, decryptionKeys, platforms, positiveInt, recipients, schemeConfig } from '../options.js';
 import { runWithProgress, stoppableBySignals } from '../run.js';
 import { addContentTrustFlags, trustedSource, type ContentTrustFlags } from '../content-trust.js';
-import { addPolicyFlags, addSigningFlags, registriesDirOf, signers, sourcePolicy, type PolicyFlags, type SigningFlags } from '../signature-flags.js';
+import { addPolicyFlags, addSigningFlags, applySignatureFlags, sourcePolicy, type PolicyFlags, type SigningFlags } from '../signature-flags.js';
 
 export interface CopyFlags extends TransportFlags, ContentTrustFlags, PolicyFlags, SigningFlags {
   encryptionKey?: string[];
@@ -70,14 +70,7 @@ export async function runCopy(src: string, dest: string, flags: CopyFlags, mode:
   };
   if (flags.encryptionKey?.length) opts.encrypt = { recipients: await recipients(flags.encryptionKey, config), layers: flags.encryptLayer };
   if (flags.decryptionKey?.length || mode.requireDecryption) opts.decrypt = { keys: await decryptionKeys(flags.decryptionKey ?? [], config) };
-  const registriesDir = registriesDirOf(flags);
-  if (registriesDir) {
-    opts.sourceContext = { ...opts.sourceContext, registriesDir };
-    opts.destinationContext = { ...opts.destinationContext, registriesDir };
-  }
-  if (flags.removeSignatures) opts.removeSignatures = true;
-  const signWith = await signers(flags);
-  if (signWith.length > 0) opts.sign = { signers: signWith, ...(flags.signIdentity ? { identity: flags.signIdentity } : {}) };
+  await applySignatureFlags(opts, flags);
   const result = await stoppableBySignals((signal) =>
     runWithProgress(flags, async (progress, warn) => copyImage(srcRef, destRef, { ...opts, policy: await sourcePolicy(flags, warn), progress, warn, signal })),
   );

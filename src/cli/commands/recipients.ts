@@ -10,8 +10,9 @@ import { parseImageName } from '../../transports/transports.js';
 import { addTransportFlags, destinationContext, sourceContext, type TransportFlags } from '../context-flags.js';
 import { collect, decryptionKeys, platforms, positiveInt, recipients, schemeConfig } from '../options.js';
 import { runWithProgress, stoppableBySignals } from '../run.js';
+import { addPolicyFlags, addSigningFlags, applySignatureFlags, sourcePolicy, type PolicyFlags, type SigningFlags } from '../signature-flags.js';
 
-interface RecipientFlags extends TransportFlags {
+interface RecipientFlags extends TransportFlags, PolicyFlags, SigningFlags {
   recipient?: string[];
   decryptionKey?: string[];
   platform?: string[];
@@ -58,6 +59,7 @@ export function registerRecipients(program: Command): void {
       .option('-q, --quiet', 'no progress output')
       .option('--json', 'print the result (digest, layers) as JSON on stdout');
     if (help.after) cmd.addHelpText('after', help.after);
+    addSigningFlags(addPolicyFlags(cmd));
     addTransportFlags(cmd);
     cmd.action(async (src: string, dest: string | undefined, flags: RecipientFlags) => {
       await runRecipients(mode, src, dest ?? src, flags);
@@ -89,7 +91,10 @@ async function runRecipients(mode: RecipientChangeOptions['mode'], src: string, 
     sourceContext: sourceContext(flags),
     destinationContext: destinationContext(flags),
   };
-  const result = await stoppableBySignals((signal) => runWithProgress(flags, (progress, warn) => copyImage(srcRef, destRef, { ...opts, progress, warn, signal })));
+  await applySignatureFlags(opts, flags);
+  const result = await stoppableBySignals((signal) =>
+    runWithProgress(flags, async (progress, warn) => copyImage(srcRef, destRef, { ...opts, policy: await sourcePolicy(flags, warn), progress, warn, signal })),
+  );
   if (flags.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   else if (!flags.quiet) {
     const verb = mode === 'add' ? 'Added recipients to' : mode === 'remove' ? 'Removed recipients from' : 'Re-encrypted';
