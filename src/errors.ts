@@ -60,7 +60,8 @@ export type TrustErrorCode =
   | 'TRUST_EXPIRED' // metadata past its expiry (freeze attack or neglect)
   | 'TRUST_ROLLBACK' // metadata older than what was seen before
   | 'TRUST_HASH_MISMATCH' // a file that does not match the hash its parent lists
-  | 'TRUST_SCOPE_VIOLATION'; // a delegation signing outside its paths
+  | 'TRUST_SCOPE_VIOLATION' // a delegation signing outside its paths
+  | 'TRUST_MIGRATION_INCOMPLETE'; // trust migrate could not verify or sign every tag
 
 /** Codes of the node side: the containerd decoder, key sync and KMS wrapping. */
 export type NodeErrorCode =

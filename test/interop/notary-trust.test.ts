@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { assertOneLineFailure, imgseal, imgsealOk, runTool, workDir } from '../e2e/helpers.js';
 import { buildLayout } from '../testkit/image-builder.js';
 import { useNotaryPeer } from '../testkit/notary.js';
-import { useRegistryPeer } from '../testkit/peers.js';
+import { peersDir, useRegistryPeer } from '../testkit/peers.js';
 
 const registry = useRegistryPeer('plain');
 const notary = useNotaryPeer();
@@ -94,6 +94,29 @@ test('sign, inspect, content-trust pull and revoke, read back by the notary CLI'
   const plain = work.dir('plain');
   await imgsealOk(['copy', '-q', '--src-tls-verify=false', `docker://${gun}:v1`, `oci:${plain}:v1`], { env: e });
   assert.notEqual(JSON.parse(readFileSync(join(plain, 'index.json'), 'utf8')).manifests[0].digest, v1.digest);
+
+  // Migration off DCT: verify v1 through Notary, check the registry serves that digest, sign exactly it;
+  // skopeo then accepts that digest under a signedBy policy, and not the moved tag.
+  const gpgState = work.dir('gpg');
+  mkdirSync(gpgState, { recursive: true });
+  const mk = await runTool('bash', [join(peersDir(), 'gpg', 'make-key.sh'), gpgState, 'migrate@example.test']);
+  assert.equal(mk.code, 0, mk.stderr);
+  const fpr = readFileSync(join(gpgState, 'fingerprint'), 'utf8').trim();
+  const sigstore = join(work.root, 'sigstore');
+  const regd = join(work.root, 'registries.d');
+  mkdirSync(regd, { recursive: true });
+  writeFileSync(join(regd, 'default.yaml'), `default-docker:\n  lookaside: file://${sigstore}\n  lookaside-staging: file://${sigstore}\n`);
+  const mig = await imgsealOk(['trust', 'migrate', `${gun}:v1`, '--sign-by', fpr, '--registries.d', regd, '--tls-verify=false', ...trustFlags], { env: { ...e, GNUPGHOME: join(gpgState, 'gnupg') } });
+  const report = JSON.parse(mig.stdout)[0];
+  assert.equal(report.complete, true);
+  assert.deepEqual({ ...report.tags[0], signedWith: report.tags[0].signedWith.length }, { tag: 'v1', digest: v1.digest, size: v1.size, trustedIn: 'targets/releases', signers: ['alice'], signedWith: 1 });
+  const signedBy = join(work.root, 'signed-by.json');
+  writeFileSync(signedBy, JSON.stringify({ default: [{ type: 'reject' }], transports: { docker: { [gun]: [{ type: 'signedBy', keyType: 'GPGKeys', keyPath: join(gpgState, 'pubkey.gpg') }] }, oci: { '': [{ type: 'insecureAcceptAnything' }] } } }));
+  const skOk = await runTool('skopeo', ['--policy', signedBy, '--registries.d', regd, 'copy', '--remove-signatures', '--src-tls-verify=false', `docker://${gun}@${v1.digest}`, `oci:${work.dir('sk-migrated')}:v1`]);
+  assert.equal(skOk.code, 0, skOk.stderr);
+  const skMoved = await runTool('skopeo', ['--policy', signedBy, '--registries.d', regd, 'copy', '--remove-signatures', '--src-tls-verify=false', `docker://${gun}:v1`, `oci:${work.dir('sk-moved')}:v1`]);
+  assert.notEqual(skMoved.code, 0, 'the moved tag carries no signature');
+  assert.match(skMoved.stderr, /Source image rejected/);
 
   // Revoke: no signature left, and content trust refuses the tag, writing nothing.
   await imgsealOk(['trust', 'revoke', `${gun}:v1`, ...trustFlags], { env: e });

@@ -10,6 +10,8 @@ import { parseImageName } from '../../transports/transports.js';
 import { envPassphrases, trustInspect, trustKeyGenerate, trustKeyLoad, trustRevoke, trustSign, trustSignerAdd, trustSignerRemove, type TrustOptions } from '../../trust/content-trust.js';
 import type { TrustPassphrases } from '../../trust/client/signing-keys.js';
 import { formatTrustPretty } from '../../trust/inspect.js';
+import { registriesDirOf, signers } from '../signature-flags.js';
+import { writeFileAtomic } from '../../util/atomic-file.js';
 import { addTransportFlags, sourceContext, type TransportFlags } from '../context-flags.js';
 import { promptSecret } from '../prompt.js';
 
@@ -132,5 +134,32 @@ export function registerTrust(program: Command): void {
       process.stderr.write(`Successfully deleted signature for ${r.tags.map((t) => `${r.gun}:${t}`).join(', ')}\n`);
     },
   );
+  withFlags(
+    trust
+      .command('migrate')
+      .argument('<image...>', 'HOST/REPO[:TAG] (without a tag: every signed tag); several tags of one repository may be given')
+      .option('--sign-by <fingerprint>', 'sign with this GPG key (gpg with $GNUPGHOME, as skopeo)')
+      .option('--sign-by-key-file <file>', 'sign with this OpenPGP secret key file')
+      .option('--sign-passphrase-file <file>', 'passphrase of the signing key (first line of the file)')
+      .option('--registries.d <dir>', 'registries.d folder: where the new signatures are stored (lookaside-staging)')
+      .option('--report <file>', 'also write the JSON report to this file')
+      .description('leave Docker Content Trust: verify each signed tag through Notary, check the registry serves that digest, and sign exactly that digest with simple signing'),
+  ).action(async (images: string[], flags: TrustFlags & { signBy?: string; signByKeyFile?: string; signPassphraseFile?: string; report?: string }) => {
+    const { trustMigrate } = await import('../../trust/migrate.js');
+    const signWith = await signers(flags);
+    const registriesDir = registriesDirOf(flags as never);
+    const reports = [];
+    for (const image of images) {
+      const ref = dockerImageArg(image);
+      const opts = trustOptions(flags);
+      const context = { ...(opts.http ?? {}), ...(registriesDir ? { registriesDir } : {}) };
+      reports.push(await trustMigrate(ref, ref.parsed.tag ? [ref.parsed.tag] : undefined, { ...opts, context, signers: signWith }));
+    }
+    const text = `${JSON.stringify(reports, null, 2)}\n`;
+    if (flags.report) await writeFileAtomic(flags.report, text, { mode: 0o644 });
+    process.stdout.write(text);
+    const failed = reports.flatMap((r) => r.tags.filter((t) => t.error));
+    if (failed.length > 0) throw new ImgsealError('TRUST_MIGRATION_INCOMPLETE', `${failed.length} tag(s) not migrated: ${failed.map((t) => `${t.tag}: ${t.error}`).join('; ')}`);
+  });
   for (const c of [trust, key, signer, ...trust.commands, ...key.commands, ...signer.commands]) c.exitOverride();
 }
