@@ -33,7 +33,7 @@ HOST="$(sed -n 's/^REGISTRY_HOST=//p' "$REG/env" | tr -d "'")"
 # The decoder wrapper records each run's peak RSS (KiB) in rss.log.
 cat >decoder <<W
 #!/bin/sh
-exec /usr/bin/time -a -o "$WORK/rss.log" -f %M node "$ROOT/dist/src/cli/main.js" decoder "\$@"
+exec /usr/bin/time -a -o "$WORK/rss.log" -f %M node "$ROOT/dist/src/cli/decoder-main.js" "\$@"
 W
 chmod +x decoder
 CRI=1 DECODER="$WORK/decoder" CRI_PLAIN_HTTP_REGISTRIES="$HOST" "$PEERS/containerd/start.sh" "$CTD" >/dev/null

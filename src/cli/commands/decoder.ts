@@ -33,20 +33,23 @@ export function registerDecoder(program: Command): void {
     .command('decoder')
     .description('containerd stream processor: decrypt and verify an encrypted layer (stdin, payload on fd 3) to stdout')
     .option('--decryption-keys-path <dir>', 'the node key directory (every key file imgseal reads; files starting with "." are skipped)')
-    .action(async (flags: DecoderFlags) => {
-      try {
-        const payload = parsePayload(readPayloadFd(3));
-        await decodeLayer({
-          input: process.stdin,
-          // Our own stream on fd 1: ending it closes the pipe, which is containerd's EOF.
-          output: createWriteStream('', { fd: 1 }),
-          payload,
-          ...(flags.decryptionKeysPath ? { keysDir: flags.decryptionKeysPath } : {}),
-          ...(process.env.STREAM_PROCESSOR_MEDIATYPE ? { mediaType: process.env.STREAM_PROCESSOR_MEDIATYPE } : {}),
-        });
-      } catch (err) {
-        keepStdoutOpenPastExit();
-        throw err;
-      }
+    .action(async (flags: DecoderFlags) => runDecoder(flags.decryptionKeysPath));
+}
+
+/** The whole decoder run: payload from fd 3, layer from stdin, plaintext to stdout. */
+export async function runDecoder(keysDir: string | undefined): Promise<void> {
+  try {
+    const payload = parsePayload(readPayloadFd(3));
+    await decodeLayer({
+      input: process.stdin,
+      // Our own stream on fd 1: ending it closes the pipe, which is containerd's EOF.
+      output: createWriteStream('', { fd: 1 }),
+      payload,
+      ...(keysDir ? { keysDir } : {}),
+      ...(process.env.STREAM_PROCESSOR_MEDIATYPE ? { mediaType: process.env.STREAM_PROCESSOR_MEDIATYPE } : {}),
     });
+  } catch (err) {
+    keepStdoutOpenPastExit();
+    throw err;
+  }
 }

@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+/**
+ * `imgseal decoder` as its own small entry point for containerd's [stream_processors]:
+ * the same run as `imgseal decoder`, without loading every other command (containerd
+ * starts one decoder per layer, so its start-up time and memory count). Flags:
+ * `--decryption-keys-path DIR` (or `--decryption-keys-path=DIR`).
+ */
+import { runDecoder } from './commands/decoder.js';
+import { errorLine } from './exit-codes.js';
+
+function keysDirFrom(argv: string[]): string | undefined {
+  let dir: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === '--decryption-keys-path') dir = argv[++i];
+    else if (a.startsWith('--decryption-keys-path=')) dir = a.slice('--decryption-keys-path='.length);
+    else throw new Error(`unknown argument ${JSON.stringify(a)} (usage: decoder-main.js --decryption-keys-path DIR)`);
+  }
+  return dir;
+}
+
+runDecoder(keysDirFrom(process.argv.slice(2))).then(
+  () => {
+    process.exitCode = 0;
+  },
+  (err: unknown) => {
+    process.stderr.write(`imgseal: ${errorLine(err)}\n`);
+    process.exitCode = 1;
+  },
+);
