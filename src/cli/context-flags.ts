@@ -2,7 +2,8 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { ImgsealError } from '../errors.js';
 import type { RegistryCredentials, SystemContext } from '../transports/context.js';
-import { positiveInt } from './options.js';
+import { nonNegativeInt, positiveSeconds } from './options.js';
+import { registerCredentials, registerSecret } from '../util/redact.js';
 
 export interface TransportFlags {
   srcCreds?: string;
@@ -24,6 +25,7 @@ export interface TransportFlags {
   srcAuthfile?: string;
   destAuthfile?: string;
   retryTimes?: number;
+  registryTimeout?: number;
 }
 
 function bool(value: string): boolean {
@@ -36,7 +38,9 @@ export function parseCreds(value: string | undefined): RegistryCredentials | und
   if (value === undefined) return undefined;
   const i = value.indexOf(':');
   if (i < 0) return { username: value, password: '' };
-  return { username: value.slice(0, i), password: value.slice(i + 1) };
+  const creds = { username: value.slice(0, i), password: value.slice(i + 1) };
+  registerCredentials(creds.username, creds.password);
+  return creds;
 }
 
 /**
@@ -72,7 +76,8 @@ export function addTransportFlags(cmd: Command, roles: ('src' | 'dest')[] = ['sr
   }
   return cmd
     .option('--authfile <file>', 'auth.json with registry credentials (default: $REGISTRY_AUTH_FILE, then the usual places)')
-    .option('--retry-times <n>', 'retries for failed registry requests (default 3)', positiveInt);
+    .option('--retry-times <n>', 'retries for failed registry requests (default 3; 0 = no retry)', nonNegativeInt)
+    .option('--registry-timeout <seconds>', 'give up on a registry that does not connect or answer within this time (default 30)', positiveSeconds);
 }
 
 interface Side {
@@ -95,6 +100,7 @@ function context(side: Side, flags: TransportFlags, prefix: string): SystemConte
   if (c) ctx.credentials = c;
   if (noCreds) ctx.noCredentials = true;
   const token = side.registryToken ?? flags.registryToken;
+  registerSecret(token);
   if (token !== undefined) {
     if (token === '') throw new ImgsealError('INVALID_ARGUMENT', `${prefix}registry-token is empty`);
     ctx.registryToken = token;
@@ -106,6 +112,7 @@ function context(side: Side, flags: TransportFlags, prefix: string): SystemConte
   const authfile = side.authfile ?? flags.authfile;
   if (authfile) ctx.authFile = authfile;
   if (flags.retryTimes !== undefined) ctx.retryTimes = flags.retryTimes;
+  if (flags.registryTimeout !== undefined) ctx.timeoutMs = Math.round(flags.registryTimeout * 1000);
   return ctx;
 }
 

@@ -18,7 +18,7 @@ import { registerRecipients } from './commands/recipients.js';
 import { registerPolicy } from './commands/policy.js';
 import { registerStandalone } from './commands/standalone.js';
 import { registerTrust } from './commands/trust.js';
-import { errorLine, exitCodeFor } from './exit-codes.js';
+import { debugText, errorLine, exitCodeFor } from './exit-codes.js';
 import { dieBySignal, stoppedBySignal, unfinishedOperationError } from './run.js';
 import { VERSION } from '../version.js';
 import { installMemoryPacer } from '../util/memory-pacer.js';
@@ -58,7 +58,7 @@ export async function main(argv: string[]): Promise<number> {
       return err.exitCode === 0 ? 0 : 2;
     }
     process.stderr.write(`imgseal: ${errorLine(err)}\n`);
-    if (process.env.IMGSEAL_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    if (process.env.IMGSEAL_DEBUG && err instanceof Error) process.stderr.write(`${debugText(err)}\n`);
     return exitCodeFor(err);
   }
 }

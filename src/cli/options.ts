@@ -20,6 +20,19 @@ export function positiveInt(value: string): number {
   return Number(value);
 }
 
+/** A count that may be 0 (`--retry-times 0` = no retry). */
+export function nonNegativeInt(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`"${value}" is not a whole number (0 or more)`);
+  return Number(value);
+}
+
+/** Seconds, whole or decimal, more than 0 and at most a day. */
+export function positiveSeconds(value: string): number {
+  const n = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || !(n > 0) || n > 86_400) throw new InvalidArgumentError(`"${value}" is not a number of seconds (more than 0, at most 86400)`);
+  return n;
+}
+
 export function platforms(specs: string[] | undefined): Platform[] | undefined {
   return specs?.map(parsePlatform);
 }

@@ -3,6 +3,7 @@ import type { ProgressSink } from '../copy/progress.js';
 import { ImgsealError } from '../errors.js';
 import { silentProgress } from '../copy/progress.js';
 import { ConsoleProgress } from './progress.js';
+import { redact } from '../util/redact.js';
 
 /** Runs a long operation with progress on stderr (unless --quiet) and warnings on stderr. */
 export async function runWithProgress<T>(
@@ -10,7 +11,8 @@ export async function runWithProgress<T>(
   fn: (progress: ProgressSink, warn: (m: string) => void) => Promise<T>,
 ): Promise<T> {
   const progress = flags.quiet ? undefined : new ConsoleProgress();
-  const warn = (m: string): void => {
+  const warn = (raw: string): void => {
+    const m = redact(raw);
     if (progress) progress.note(`warning: ${m}`);
     else process.stderr.write(`warning: ${m}\n`);
   };

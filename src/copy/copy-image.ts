@@ -16,6 +16,7 @@ import { MediaType } from '../model/media-types.js';
 import { formatPlatform, hostPlatform, platformMatches, type Platform } from '../model/platform.js';
 import type { Digest } from '../model/digest.js';
 import type { ImageReference, ManifestBlob } from '../transports/types.js';
+import type { SystemContext } from '../transports/context.js';
 import { copyInstance, settleAll, type CopyContext, type InstanceResult } from './copy-instance.js';
 import { blobLimits } from './limit.js';
 import type { CopyOptions, CopyResult } from './options.js';
@@ -56,7 +57,7 @@ async function copyWithSignal(source: ImageReference, destination: ImageReferenc
       }
     }
     throwIfAborted(opts.signal);
-    const dest = await destination.newImageDestination(opts.destinationContext ?? {});
+    const dest = await destination.newImageDestination(withSignal(opts.destinationContext, opts.signal));
     dest.acceptBlobsFrom?.(source);
     let result: CopyResult;
     try {
@@ -95,6 +96,11 @@ async function copyWithSignal(source: ImageReference, destination: ImageReferenc
   } finally {
     await src.close().catch(() => {});
   }
+}
+
+function withSignal(ctx: SystemContext | undefined, signal: AbortSignal | undefined): SystemContext {
+  if (!signal) return ctx ?? {};
+  return { ...ctx, signal: ctx?.signal ? AbortSignal.any([ctx.signal, signal]) : signal };
 }
 
 function validateOptions(opts: CopyOptions): void {

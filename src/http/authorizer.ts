@@ -8,6 +8,8 @@
 import type { Dispatcher } from 'undici';
 import { httpRequest } from './undici.js';
 import { ImgsealError } from '../errors.js';
+import { registerSecret } from '../util/redact.js';
+import { raceAbort } from '../util/abort.js';
 import type { Challenge } from './challenge.js';
 import type { Credential } from './credentials.js';
 import { describeErrorBody, isTransientNetworkError, networkError } from './errors.js';
@@ -30,6 +32,8 @@ export interface AuthorizerOptions {
   dispatcher: Dispatcher;
   retry: RetryOptions;
   now?: () => number;
+  /** Header/body timeout per token request (HttpContext.timeoutMs). */
+  timeoutMs?: number;
 }
 
 export class Authorizer {
@@ -121,13 +125,14 @@ export class Authorizer {
     for (let attempt = 0; ; attempt++) {
       let res: Dispatcher.ResponseData;
       try {
-        res = await httpRequest(this.o.dispatcher, url, { method, headers, body, signal });
+        const timeouts = this.o.timeoutMs !== undefined ? { headersTimeout: this.o.timeoutMs, bodyTimeout: this.o.timeoutMs } : {};
+        res = await raceAbort(httpRequest(this.o.dispatcher, url, { method, headers, body, signal, ...timeouts }), signal);
       } catch (err) {
         if (attempt < this.o.retry.retryTimes && isTransientNetworkError(err)) {
           await this.o.retry.sleep(backoffDelay(this.o.retry, attempt + 1), signal);
           continue;
         }
-        throw networkError(what, url.host, err);
+        throw networkError(what, url.host, err, this.o.timeoutMs);
       }
       const text = await readText(res.body, 1 << 20);
       if (isRetryableStatus(res.statusCode) && attempt < this.o.retry.retryTimes) {
@@ -147,6 +152,8 @@ export class Authorizer {
       }
       const token = typeof doc.token === 'string' && doc.token ? doc.token : typeof doc.access_token === 'string' ? doc.access_token : '';
       if (!token) throw new ImgsealError('REGISTRY_ERROR', `${what}: the answer holds no token`);
+      registerSecret(token);
+      if (typeof (doc as { refresh_token?: unknown }).refresh_token === 'string') registerSecret((doc as { refresh_token: string }).refresh_token);
       const life = typeof doc.expires_in === 'number' && doc.expires_in >= DEFAULT_TOKEN_LIFETIME_S ? doc.expires_in : DEFAULT_TOKEN_LIFETIME_S;
       const issued = typeof doc.issued_at === 'string' ? Date.parse(doc.issued_at) : NaN;
       const base = Number.isFinite(issued) && issued <= this.now() ? issued : this.now();

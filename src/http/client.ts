@@ -11,7 +11,8 @@ import { ImgsealError } from '../errors.js';
 import { Authorizer } from './authorizer.js';
 import { discard, readLimited, readText } from './body.js';
 import { parseChallenges } from './challenge.js';
-import type { HttpContext } from './context.js';
+import { DEFAULT_TIMEOUT_MS, type HttpContext } from './context.js';
+import { abortedError, raceAbort } from '../util/abort.js';
 import { resolveCredentials, type Credential } from './credentials.js';
 import { describeErrorBody, httpError, isTransientNetworkError, networkError } from './errors.js';
 import { backoffDelay, isRetryableStatus, retryOptions, type RetryOptions } from './retry.js';
@@ -53,6 +54,10 @@ export class HttpClient {
   readonly retry: RetryOptions;
   readonly auth: Authorizer;
   private readonly scopes: string[];
+  /** The context's signal (e.g. Ctrl-C), joined to each request's own. */
+  private readonly signal: AbortSignal | undefined;
+  /** Per-request header/body timeouts when the caller set one (an injected dispatcher has its own otherwise). */
+  private readonly timeouts: { headersTimeout?: number; bodyTimeout?: number };
 
   private constructor(
     o: HttpClientOptions,
@@ -63,7 +68,9 @@ export class HttpClient {
     this.host = o.host;
     this.scopes = [...o.scopes];
     this.retry = retryOptions(o.ctx);
-    this.auth = new Authorizer({ host: o.host, credential, dispatcher, retry: this.retry, now: o.ctx.now });
+    this.signal = o.ctx.signal;
+    this.timeouts = o.ctx.timeoutMs !== undefined ? { headersTimeout: o.ctx.timeoutMs, bodyTimeout: o.ctx.timeoutMs } : {};
+    this.auth = new Authorizer({ host: o.host, credential, dispatcher, retry: this.retry, now: o.ctx.now, timeoutMs: o.ctx.timeoutMs });
   }
 
   /** Builds the dispatcher (TLS from certs.d unless one is handed in) and finds the credentials. */
@@ -88,7 +95,8 @@ export class HttpClient {
   }
 
   /** Sends a request to `base` (or the absolute URL in spec.path) with auth and retries. */
-  async send(spec: RequestSpec, base: string): Promise<Dispatcher.ResponseData> {
+  async send(request: RequestSpec, base: string): Promise<Dispatcher.ResponseData> {
+    const spec = this.withContextSignal(request);
     const url = /^https?:\/\//.test(spec.path) ? spec.path : `${base}${spec.path}`;
     const replayable = !(spec.body !== undefined && !Buffer.isBuffer(spec.body));
     let authRetried = false;
@@ -102,14 +110,16 @@ export class HttpClient {
       }
       let res: Dispatcher.ResponseData;
       try {
-        res = await httpRequest(this.dispatcher, url, { method: spec.method, headers, body: spec.body, signal: spec.signal });
+        // raceAbort: undici takes an abort only once a connection is set up (up to the connect timeout).
+        res = await raceAbort(httpRequest(this.dispatcher, url, { method: spec.method, headers, body: spec.body, signal: spec.signal, ...this.timeouts }), spec.signal);
       } catch (err) {
+        if (spec.signal?.aborted) throw abortedError(spec.signal);
         if (replayable && attempt < this.retry.retryTimes && isTransientNetworkError(err)) {
           attempt++;
           await this.retry.sleep(backoffDelay(this.retry, attempt), spec.signal);
           continue;
         }
-        throw networkError(spec.what, new URL(url).host, err);
+        throw networkError(spec.what, new URL(url).host, err, this.timeoutMs);
       }
       const status = res.statusCode;
       if (status === 401 && !spec.noAuth && sameHost && replayable && !authRetried) {
@@ -140,6 +150,15 @@ export class HttpClient {
     }
   }
 
+  private get timeoutMs(): number {
+    return this.timeouts.headersTimeout ?? DEFAULT_TIMEOUT_MS;
+  }
+
+  private withContextSignal(spec: RequestSpec): RequestSpec {
+    if (!this.signal || spec.signal === this.signal) return spec;
+    return { ...spec, signal: spec.signal ? AbortSignal.any([spec.signal, this.signal]) : this.signal };
+  }
+
   private unauthorized(what: string, status: number, body: string): ImgsealError {
     const kind = this.auth.credentialKind;
     const hint =
@@ -157,7 +176,8 @@ export class HttpClient {
    * breaks while the body is read is retried like one that breaks before the answer.
    * `connectHost` names the server in network errors.
    */
-  async fetchBytes(spec: RequestSpec, base: string, limit: number, connectHost = new URL(base).host): Promise<{ res: Dispatcher.ResponseData; bytes: Buffer }> {
+  async fetchBytes(request: RequestSpec, base: string, limit: number, connectHost = new URL(base).host): Promise<{ res: Dispatcher.ResponseData; bytes: Buffer }> {
+    const spec = this.withContextSignal(request);
     // Bounded: every `continue` uses one of retryTimes attempts.
     for (let attempt = 0; ; attempt++) {
       const res = await this.send(spec, base);
@@ -169,12 +189,16 @@ export class HttpClient {
           await this.retry.sleep(backoffDelay(this.retry, attempt + 1), spec.signal);
           continue;
         }
-        throw networkError(spec.what, connectHost, err);
+        if (spec.signal?.aborted) throw abortedError(spec.signal);
+        throw networkError(spec.what, connectHost, err, this.timeoutMs);
       }
     }
   }
 
   async close(): Promise<void> {
-    if (this.ownsDispatcher) await this.dispatcher.close().catch(() => undefined);
+    if (!this.ownsDispatcher) return;
+    // After a stop, close() would wait for a connection still being set up (up to the connect timeout).
+    if (this.signal?.aborted) await this.dispatcher.destroy().catch(() => undefined);
+    else await this.dispatcher.close().catch(() => undefined);
   }
 }

@@ -9,6 +9,8 @@ export interface HttpCredentials {
   password: string;
 }
 
+export const DEFAULT_TIMEOUT_MS = 30_000;
+
 export interface HttpContext {
   /** Explicit credentials (`--creds`), overriding auth files. */
   credentials?: HttpCredentials;
@@ -37,6 +39,14 @@ export interface HttpContext {
   env?: Record<string, string | undefined>;
   /** The clock (ms since the epoch) for token lifetimes and Retry-After dates; default Date.now. */
   now?: () => number;
+  /**
+   * How long to wait for a connection, and then for the answer's headers, per request
+   * (default DEFAULT_TIMEOUT_MS, 30 s); the same bounds a stall in the body. A server
+   * that does not answer in time fails with TIMEOUT, not retried: it is dead, not busy.
+   */
+  timeoutMs?: number;
+  /** Aborts every request made under this context (a CLI's Ctrl-C), besides each request's own signal. */
+  signal?: AbortSignal;
   /** How to wait between retries; default a timer that honours the abort signal. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }

@@ -6,6 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { ImgsealError } from '../errors.js';
+import { registerCredentials, registerSecret } from '../util/redact.js';
 import type { HttpContext } from './context.js';
 import { authFilesToRead, candidateKeys, envOf, findAuthEntry, readAuthFile, type AuthEntry, type Env } from './auth-file.js';
 
@@ -77,8 +78,18 @@ export function credentialFromEntry(entry: AuthEntry, file: string, key: string)
   return undefined;
 }
 
-/** Credentials for `domain/repository`, or undefined for anonymous access. */
+/**
+ * Credentials for `domain/repository`, or undefined for anonymous access. What is found
+ * is registered for redaction (util/redact.ts) before it can reach any message.
+ */
 export async function resolveCredentials(domain: string, repository: string, ctx: HttpContext): Promise<Credential | undefined> {
+  const cred = await findCredentials(domain, repository, ctx);
+  if (cred?.kind === 'basic') registerCredentials(cred.username, cred.password);
+  else if (cred) registerSecret(cred.token);
+  return cred;
+}
+
+async function findCredentials(domain: string, repository: string, ctx: HttpContext): Promise<Credential | undefined> {
   if (ctx.registryToken) return { kind: 'registry-token', token: ctx.registryToken };
   if (ctx.noCredentials) return undefined;
   if (ctx.credentials) return { kind: 'basic', ...ctx.credentials };

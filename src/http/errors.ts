@@ -5,6 +5,8 @@
  * (a body could echo an Authorization header back).
  */
 import { ImgsealError, type ErrorCode } from '../errors.js';
+import { redact } from '../util/redact.js';
+import { DEFAULT_TIMEOUT_MS } from './context.js';
 
 interface RegistryErrorEntry {
   code?: string;
@@ -22,8 +24,15 @@ export function parseErrorBody(body: string): RegistryErrorEntry[] | undefined {
   }
 }
 
-/** `manifest unknown: manifest unknown; …`, or the status text when the body says nothing. */
+/**
+ * `manifest unknown: manifest unknown; …`, or the status text when the body says nothing.
+ * Remote text: every secret the process holds is redacted from it.
+ */
 export function describeErrorBody(status: number, body: string): string {
+  return redact(describeUnredacted(status, body));
+}
+
+function describeUnredacted(status: number, body: string): string {
   const entries = parseErrorBody(body);
   if (entries && entries.length > 0) {
     return entries
@@ -86,8 +95,8 @@ const TRANSIENT_CODES = new Set([
   'ETIMEDOUT',
   'UND_ERR_SOCKET',
   'UND_ERR_CLOSED',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT',
+  // Not UND_ERR_CONNECT_TIMEOUT / UND_ERR_HEADERS_TIMEOUT: a server that did not connect or
+  // answer within the timeout is taken as dead; retrying would multiply the wait.
   'UND_ERR_BODY_TIMEOUT',
   'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH',
   'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
@@ -117,11 +126,35 @@ export function isTlsError(err: unknown): boolean {
   return /wrong version number|certificate|ssl3_get_record|tlsv1 alert/i.test(msg);
 }
 
-/** One line for a failed connection to `url`, with the code NETWORK_ERROR or TLS_ERROR. */
-export function networkError(what: string, host: string, err: unknown): ImgsealError {
+/** A response that was not valid HTTP: headers too large for us, or bytes the parser refused. */
+function malformedResponseCode(err: unknown): string | undefined {
+  const code = errorCodeOf(err);
+  if (code !== undefined && (code === 'UND_ERR_HEADERS_OVERFLOW' || code.startsWith('HPE_'))) return code;
+  // undici's HTTPParserError often carries no code.
+  for (let e = err, i = 0; e instanceof Error && i < 4; e = e.cause, i++) {
+    if (e.name === 'HTTPParserError' || /does not match the HTTP\/1\.1 protocol/.test(e.message)) return 'HTTPParserError';
+  }
+  return undefined;
+}
+
+/**
+ * One line for a failed connection to `url`, with the code NETWORK_ERROR, TLS_ERROR or
+ * TIMEOUT; a response that is not valid HTTP is a REGISTRY_ERROR saying so (not a
+ * connection failure, so the ping does not go on to blame the TLS handshake).
+ */
+export function networkError(what: string, host: string, err: unknown, timeoutMs = DEFAULT_TIMEOUT_MS): ImgsealError {
   if (err instanceof ImgsealError) return err;
   const code = errorCodeOf(err);
   const msg = err instanceof Error ? err.message : String(err);
+  const secs = `${Math.round(timeoutMs / 100) / 10} s`;
+  if (code === 'UND_ERR_CONNECT_TIMEOUT') return new ImgsealError('TIMEOUT', `${what}: dial tcp ${host}: no connection within ${secs} (--registry-timeout)`, { cause: err });
+  if (code === 'UND_ERR_HEADERS_TIMEOUT') return new ImgsealError('TIMEOUT', `${what}: ${host} did not answer within ${secs} (--registry-timeout)`, { cause: err });
+  const malformed = malformedResponseCode(err);
+  if (malformed === 'UND_ERR_HEADERS_OVERFLOW') {
+    return new ImgsealError('REGISTRY_ERROR', `${what}: ${host} sent response headers too large to accept (more than 16 KiB; e.g. an oversized WWW-Authenticate)`, { cause: err });
+  }
+  if (malformed) return new ImgsealError('REGISTRY_ERROR', `${what}: ${host} sent a malformed HTTP response (${malformed}: ${redact(msg).slice(0, 120)})`, { cause: err });
+  if (code === 'UND_ERR_BODY_TIMEOUT') return new ImgsealError('TIMEOUT', `${what}: ${host} stopped sending for ${secs} (--registry-timeout)`, { cause: err });
   if (isTlsError(err)) {
     let why = msg;
     if (code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' || code === 'SELF_SIGNED_CERT_IN_CHAIN' || code === 'DEPTH_ZERO_SELF_SIGNED_CERT' || code === 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY') {
@@ -137,6 +170,6 @@ export function networkError(what: string, host: string, err: unknown): ImgsealE
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') why = `lookup ${host.replace(/:\d+$/, '')}: no such host`;
   else if (code === 'ECONNREFUSED') why = `dial tcp ${host}: connect: connection refused`;
   else if (code === 'ECONNRESET') why = `connection reset by peer (${host})`;
-  else if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT') why = `dial tcp ${host}: i/o timeout`;
+  else if (code === 'ETIMEDOUT') why = `dial tcp ${host}: i/o timeout`;
   return new ImgsealError('NETWORK_ERROR', `${what}: ${why}`, { cause: err });
 }

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { Dispatcher } from 'undici';
 import { agentClass } from './undici.js';
 import { ImgsealError } from '../errors.js';
-import type { HttpContext } from './context.js';
+import { DEFAULT_TIMEOUT_MS, type HttpContext } from './context.js';
 
 export interface TlsMaterial {
   /** Extra CAs (PEM); the system CAs are added when building the agent. */
@@ -71,10 +71,13 @@ export async function loadTlsMaterial(dir: string | undefined): Promise<TlsMater
 }
 
 /** An undici Agent with the host's TLS settings; `verify === false` skips verification. */
-export function buildAgent(m: TlsMaterial, verify: boolean): Dispatcher {
+export function buildAgent(m: TlsMaterial, verify: boolean, timeoutMs = DEFAULT_TIMEOUT_MS): Dispatcher {
   const Agent = agentClass();
   return new Agent({
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
     connect: {
+      timeout: timeoutMs,
       // Passing `ca` replaces Node's default list, so the system roots go in too.
       ...(m.cas.length > 0 ? { ca: [...rootCertificates, ...m.cas] } : {}),
       ...(m.cert && m.key ? { cert: m.cert, key: m.key } : {}),
@@ -87,5 +90,5 @@ export function buildAgent(m: TlsMaterial, verify: boolean): Dispatcher {
 
 /** The dispatcher for `host` built from its certificate folder and ctx.tlsVerify. */
 export async function dispatcherFor(host: string, ctx: HttpContext): Promise<Dispatcher> {
-  return buildAgent(await loadTlsMaterial(await certDirFor(host, ctx)), ctx.tlsVerify !== false);
+  return buildAgent(await loadTlsMaterial(await certDirFor(host, ctx)), ctx.tlsVerify !== false, ctx.timeoutMs);
 }

@@ -17,6 +17,7 @@ import { ImgsealError } from '../../errors.js';
 import { defaultSchemes, type SchemeRegistry } from '../wrap/registry.js';
 import { defaultSchemeContext } from '../wrap/config.js';
 import type { DecryptionKey, KeyFile, SchemeContext } from '../wrap/types.js';
+import { registerSecret } from '../../util/redact.js';
 import { readKeyFile } from './files.js';
 import { parseDecryptionKeyData, type PasswordCandidates } from './private-key.js';
 
@@ -28,6 +29,7 @@ export async function loadDecryptionKey(spec: string, ctx: SchemeContext = defau
   const { path, passwordSpec } = await splitKeySpec(spec);
   const data = await readKeyFile(path, 'INVALID_KEY');
   const passwords = passwordSpec === undefined ? [] : await readPassword(passwordSpec, path);
+  for (const pw of passwords) registerSecret(pw.toString('utf8'));
   return loadKeyData({ path, data, passwords }, ctx, schemes);
 }
 

@@ -15,6 +15,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { ImgsealError } from '../../errors.js';
 import { ownedName, removeStaleLeftovers } from '../../util/lock/index.js';
+import { abortedError } from '../../util/abort.js';
 
 export type ArchiveCompression = 'none' | 'gzip' | 'zstd' | 'xz' | 'bzip2';
 
@@ -77,7 +78,7 @@ export interface DecompressedArchive {
  * Decompresses `file` into a new private folder (mode 0700, the tar 0600: image
  * content may be confidential). xz and bzip2 are refused: Node has no decoder for them.
  */
-export async function decompressArchive(file: string, kind: ArchiveCompression): Promise<DecompressedArchive> {
+export async function decompressArchive(file: string, kind: ArchiveCompression, signal?: AbortSignal): Promise<DecompressedArchive> {
   if (kind === 'xz' || kind === 'bzip2') {
     throw new ImgsealError('UNSUPPORTED_MEDIA_TYPE', `${file} is ${kind}-compressed; imgseal reads tar, gzip and zstd archives (decompress it first)`);
   }
@@ -90,9 +91,11 @@ export async function decompressArchive(file: string, kind: ArchiveCompression):
   const remove = (): Promise<void> => rm(dir, { recursive: true, force: true });
   try {
     const decoder = kind === 'gzip' ? createGunzip() : await zstdStream();
-    await pipeline(createReadStream(file), decoder, createWriteStream(path, { mode: 0o600, highWaterMark: 1 << 20 }));
+    // The stop signal ends a decompression that would run for minutes on a big archive.
+    await pipeline(createReadStream(file), decoder, createWriteStream(path, { mode: 0o600, highWaterMark: 1 << 20 }), signal ? { signal } : {});
   } catch (err) {
     await remove();
+    if (signal?.aborted) throw abortedError(signal);
     if (err instanceof ImgsealError) throw err;
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'ENOSPC' || e.code === 'EACCES' || e.code === 'EROFS') {

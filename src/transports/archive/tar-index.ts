@@ -127,7 +127,7 @@ export async function indexTar(file: string, opts: { signal?: AbortSignal } = {}
   } finally {
     await fh.close();
   }
-  const copy = await decompressArchive(file, compression);
+  const copy = await decompressArchive(file, compression, opts.signal);
   try {
     const plain = await open(copy.path, 'r');
     try {

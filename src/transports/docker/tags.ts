@@ -46,7 +46,11 @@ export async function listRepositoryTags(ref: ParsedDockerReference, ctx: System
   }
 }
 
-/** The `rel="next"` target of a Link header, resolved against the current page. */
+/**
+ * The `rel="next"` target of a Link header, resolved against the current page. Only its
+ * path and query are taken, on the registry we asked (as containers/image): a Link to
+ * another host must not bring that host's tags, nor our credentials, into the answer.
+ */
 export function nextPage(link: string | string[] | undefined, current: string, base: string): string | undefined {
   for (const value of Array.isArray(link) ? link : link ? [link] : []) {
     for (const part of value.split(',')) {
@@ -58,7 +62,7 @@ export function nextPage(link: string | string[] | undefined, current: string, b
         } catch {
           throw new ImgsealError('REGISTRY_ERROR', `the registry's Link header names an invalid next page ${quoted(m[1])}`);
         }
-        return url.origin === new URL(base).origin ? `${url.pathname}${url.search}` : url.toString();
+        return `${url.pathname}${url.search}`;
       }
     }
   }
