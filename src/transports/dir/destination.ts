@@ -34,17 +34,19 @@ export class DirImageDestination implements ImageDestination {
     readonly reference: ImageReference,
     private readonly dir: string,
     private readonly staging: string,
+    private readonly signal: AbortSignal | undefined,
   ) {
     this.blobs = new BlobStager(join(staging, '.tmp'), (d) => dirBlobPath(staging, d));
   }
 
-  static async open(reference: ImageReference, dir: string): Promise<DirImageDestination> {
+  /** `signal` ends a wait for the folder's lock (another writer swapping its image in). */
+  static async open(reference: ImageReference, dir: string, opts: { signal?: AbortSignal } = {}): Promise<DirImageDestination> {
     await inspectTarget(reference, dir); // fail early; looked at again at commit
     await mkdir(dirname(dir), { recursive: true });
-    await withFileLock(lockPath(dir), () => removeLeftovers(dir), { what: reference.toString() });
+    await withFileLock(lockPath(dir), () => removeLeftovers(dir), { what: reference.toString(), signal: opts.signal });
     const staging = join(dirname(dir), ownedName(stagingPrefix(dir)));
     await mkdir(staging);
-    return new DirImageDestination(reference, dir, staging);
+    return new DirImageDestination(reference, dir, staging, opts.signal);
   }
 
   async tryReuseBlob(desc: Descriptor): Promise<boolean> {
@@ -78,7 +80,7 @@ export class DirImageDestination implements ImageDestination {
     await rm(join(this.staging, '.tmp'), { recursive: true, force: true });
     await writeFile(join(this.staging, VERSION_FILE), DIR_VERSION);
     const where = this.reference.toString();
-    await withFileLock(lockPath(this.dir), () => this.swapIn(where), { what: where });
+    await withFileLock(lockPath(this.dir), () => this.swapIn(where), { what: where, signal: this.signal });
   }
 
   private async swapIn(where: string): Promise<void> {

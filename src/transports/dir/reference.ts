@@ -23,8 +23,8 @@ export class DirReference implements ImageReference {
     return DirImageSource.open(this, this.dir);
   }
 
-  newImageDestination(_ctx: SystemContext): Promise<ImageDestination> {
-    return DirImageDestination.open(this, this.dir);
+  newImageDestination(ctx: SystemContext): Promise<ImageDestination> {
+    return DirImageDestination.open(this, this.dir, { signal: ctx.signal });
   }
 }
 

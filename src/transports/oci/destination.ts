@@ -38,14 +38,20 @@ export class OciLayoutDestination implements ImageDestination {
   private top: Descriptor | undefined;
   private committed = false;
 
-  private constructor(reference: OciLayoutReference, staging: string, newLayout: boolean) {
+  private constructor(
+    reference: OciLayoutReference,
+    staging: string,
+    newLayout: boolean,
+    private readonly signal: AbortSignal | undefined,
+  ) {
     this.reference = reference;
     this.staging = staging;
     this.newLayout = newLayout;
     this.blobs = new BlobStager(join(staging, 'tmp'), (d) => blobPath(staging, d));
   }
 
-  static async open(reference: OciLayoutReference): Promise<OciLayoutDestination> {
+  /** `signal` ends a wait for the layout's lock (another writer committing). */
+  static async open(reference: OciLayoutReference, opts: { signal?: AbortSignal } = {}): Promise<OciLayoutDestination> {
     const dir = reference.dir;
     let exists = false;
     try {
@@ -60,12 +66,12 @@ export class OciLayoutDestination implements ImageDestination {
       await readLayoutIndex(dir); // fail early on a folder that is not a usable layout
       const staging = join(dir, ownedName(STAGING_PREFIX));
       await mkdir(staging, { recursive: true });
-      return new OciLayoutDestination(reference, staging, false);
+      return new OciLayoutDestination(reference, staging, false, opts.signal);
     }
     await mkdir(dirname(dir), { recursive: true });
     const staging = join(dirname(dir), ownedName(newLayoutStagingPrefix(dir)));
     await mkdir(staging, { recursive: true });
-    return new OciLayoutDestination(reference, staging, true);
+    return new OciLayoutDestination(reference, staging, true, opts.signal);
   }
 
   async tryReuseBlob(desc: Descriptor): Promise<boolean> {
@@ -153,7 +159,7 @@ export class OciLayoutDestination implements ImageDestination {
           throw new ImgsealError('IO_ERROR', `${this.reference.toString()}: could not write ${join(dir, INDEX_FILE)}: ${(err as Error).message}`, { cause: err });
         }
       },
-      { what: this.reference.toString() },
+      { what: this.reference.toString(), signal: this.signal },
     );
   }
 

@@ -29,8 +29,8 @@ export class OciLayoutReference implements ImageReference {
     return OciLayoutSource.open(this);
   }
 
-  newImageDestination(_ctx: SystemContext): Promise<ImageDestination> {
-    return OciLayoutDestination.open(this);
+  newImageDestination(ctx: SystemContext): Promise<ImageDestination> {
+    return OciLayoutDestination.open(this, { signal: ctx.signal });
   }
 }
 
