@@ -102,20 +102,26 @@ test('--registry-timeout refuses what is not a number of seconds', async () => {
   }
 });
 
-function stopAfter(args: string[], ms: number, env: Record<string, string> = {}): Promise<{ signal: NodeJS.Signals | null; code: number | null; stderr: string; afterSignalMs: number }> {
+/** Runs the CLI and sends SIGINT once `ready()` holds (polled; the process is then stuck where the test wants it). */
+function stopWhen(args: string[], ready: () => boolean, env: Record<string, string> = {}): Promise<{ signal: NodeJS.Signals | null; code: number | null; stderr: string; afterSignalMs: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI_MAIN, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
     let stderr = '';
     let sentAt = 0;
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const t = setTimeout(() => {
-      sentAt = Date.now();
-      child.kill('SIGINT');
-    }, ms);
+    const t = setInterval(() => {
+      if (!ready()) return;
+      clearInterval(t);
+      // A moment more, so the stuck step is under way.
+      setTimeout(() => {
+        sentAt = Date.now();
+        child.kill('SIGINT');
+      }, 300);
+    }, 50);
     const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
     child.on('error', reject);
     child.on('close', (code, signal) => {
-      clearTimeout(t);
+      clearInterval(t);
       clearTimeout(guard);
       resolve({ signal, code, stderr, afterSignalMs: sentAt ? Date.now() - sentAt : -1 });
     });
@@ -125,7 +131,7 @@ function stopAfter(args: string[], ms: number, env: Record<string, string> = {})
 test('Ctrl-C reaches a registry request that gets no answer (default timeout: 30 s)', async () => {
   const dead = await rawServer(undefined);
   try {
-    const r = await stopAfter(['copy', '--src-tls-verify=false', `docker://${dead.host}/app:v1`, `oci:${join(dir, 'never')}:v1`], 1500);
+    const r = await stopWhen(['copy', '--src-tls-verify=false', `docker://${dead.host}/app:v1`, `oci:${join(dir, 'never')}:v1`], () => (dead.connections?.() ?? 0) > 0);
     assert.equal(r.signal, 'SIGINT', `ended by ${r.signal ?? `exit ${r.code}`}: ${r.stderr}`);
     assert.ok(r.afterSignalMs >= 0 && r.afterSignalMs < 5_000, `ended ${r.afterSignalMs} ms after Ctrl-C`);
     assert.match(r.stderr, /interrupted \(SIGINT\)/);
@@ -141,7 +147,7 @@ test('Ctrl-C reaches the decompression of a compressed archive', async () => {
   writeFileSync(archive, Buffer.concat(Array.from({ length: 64 }, () => member)));
   const tmp = join(dir, 'tmp-decompress');
   mkdirSync(tmp);
-  const r = await stopAfter(['copy', `oci-archive:${archive}`, `oci:${join(dir, 'from-zeros')}:v1`], 1500, { TMPDIR: tmp });
+  const r = await stopWhen(['copy', `oci-archive:${archive}`, `oci:${join(dir, 'from-zeros')}:v1`], () => readdirSync(tmp).length > 0, { TMPDIR: tmp });
   assert.equal(r.signal, 'SIGINT', `ended by ${r.signal ?? `exit ${r.code}`}: ${r.stderr}`);
   assert.ok(r.afterSignalMs >= 0 && r.afterSignalMs < 3_000, `ended ${r.afterSignalMs} ms after Ctrl-C`);
   assert.match(r.stderr, /interrupted \(SIGINT\)/);

@@ -18,6 +18,8 @@ export interface LoopbackServer {
   /** `127.0.0.1:PORT` */
   host: string;
   log: LoggedRequest[];
+  /** Connections accepted so far (rawServer only). */
+  connections?: () => number;
   close(): Promise<void>;
 }
 
@@ -50,7 +52,9 @@ export async function scriptedRegistry(handler: (req: IncomingMessage, res: Serv
 export async function rawServer(raw: string | Buffer | undefined): Promise<LoopbackServer> {
   const sockets = new Set<Socket>();
   const log: LoggedRequest[] = [];
+  let accepted = 0;
   const server = createTcpServer((socket) => {
+    accepted++;
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => {});
@@ -70,6 +74,7 @@ export async function rawServer(raw: string | Buffer | undefined): Promise<Loopb
   return {
     host,
     log,
+    connections: () => accepted,
     close: () =>
       new Promise((resolve) => {
         for (const s of sockets) s.destroy();
