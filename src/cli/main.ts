@@ -4,44 +4,48 @@
  * one line on stderr and a non-zero exit here, and only here.
  */
 import { Command, CommanderError } from 'commander';
-import { registerCopy } from './commands/copy.js';
-import { registerDecoder } from './commands/decoder.js';
-import { registerKeysync } from './commands/keysync.js';
-import { registerKms } from './commands/kms.js';
-import { registerEncryptDecrypt } from './commands/encrypt-decrypt.js';
-import { registerInspect } from './commands/inspect.js';
-import { registerKeygen } from './commands/keygen.js';
-import { registerLayerinfo } from './commands/layerinfo.js';
-import { registerListTags } from './commands/list-tags.js';
-import { registerLogin } from './commands/login.js';
-import { registerRecipients } from './commands/recipients.js';
-import { registerPolicy } from './commands/policy.js';
-import { registerStandalone } from './commands/standalone.js';
-import { registerTrust } from './commands/trust.js';
 import { debugText, errorLine, exitCodeFor } from './exit-codes.js';
 import { dieBySignal, stoppedBySignal, unfinishedOperationError } from './run.js';
 import { VERSION } from '../version.js';
 import { installMemoryPacer } from '../util/memory-pacer.js';
 
-export function buildProgram(): Command {
+type Register = (program: Command) => void;
+
+/**
+ * Each command's module, loaded only when that command runs (or all of them for the
+ * top-level help and for names we do not know), so a copy does not pay for trust,
+ * keysync or kms code and `--version` for none. Order = order in `--help`.
+ */
+const COMMANDS: readonly [names: readonly string[], load: () => Promise<Register>][] = [
+  [['copy'], async () => (await import('./commands/copy.js')).registerCopy],
+  [['encrypt', 'decrypt'], async () => (await import('./commands/encrypt-decrypt.js')).registerEncryptDecrypt],
+  [['layerinfo'], async () => (await import('./commands/layerinfo.js')).registerLayerinfo],
+  [['inspect'], async () => (await import('./commands/inspect.js')).registerInspect],
+  [['list-tags'], async () => (await import('./commands/list-tags.js')).registerListTags],
+  [['keygen'], async () => (await import('./commands/keygen.js')).registerKeygen],
+  [['login', 'logout'], async () => (await import('./commands/login.js')).registerLogin],
+  [['recipients'], async () => (await import('./commands/recipients.js')).registerRecipients],
+  [['policy'], async () => (await import('./commands/policy.js')).registerPolicy],
+  [['standalone-sign', 'standalone-verify'], async () => (await import('./commands/standalone.js')).registerStandalone],
+  [['decoder'], async () => (await import('./commands/decoder.js')).registerDecoder],
+  [['trust'], async () => (await import('./commands/trust.js')).registerTrust],
+  [['keysync'], async () => (await import('./commands/keysync.js')).registerKeysync],
+  [['kms'], async () => (await import('./commands/kms.js')).registerKms],
+];
+
+/**
+ * The program with the command `argv[2]` names (all commands when it names none we
+ * know: help, a typo, no argument), or with none for `--version`.
+ */
+export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command('imgseal')
     .description('Encrypt, decrypt, inspect and move OCI container images (ocicrypt-compatible).')
     .version(VERSION)
     .exitOverride();
-  registerCopy(program);
-  registerEncryptDecrypt(program);
-  registerLayerinfo(program);
-  registerInspect(program);
-  registerListTags(program);
-  registerKeygen(program);
-  registerLogin(program);
-  registerRecipients(program);
-  registerPolicy(program);
-  registerStandalone(program);
-  registerDecoder(program);
-  registerTrust(program);
-  registerKeysync(program);
-  registerKms(program);
+  const first = argv[2];
+  const named = COMMANDS.filter(([names]) => first !== undefined && names.includes(first));
+  const chosen = first === '-V' || first === '--version' ? [] : named.length > 0 ? named : COMMANDS;
+  for (const [, load] of chosen) (await load())(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }
@@ -50,7 +54,7 @@ export async function main(argv: string[]): Promise<number> {
   // The CLI owns its process, so it may pace the GC (see util/memory-pacer.ts).
   installMemoryPacer();
   try {
-    await buildProgram().parseAsync(argv);
+    await (await buildProgram(argv)).parseAsync(argv);
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) {

@@ -38,6 +38,10 @@ describe('heavy modules load on first use only', { concurrency: 1 }, () => {
     assert.deepEqual(heavyIn(await packagesLoaded(['--version'])), []);
   });
 
+  test('imgseal --help (every command registered) loads none of them', async () => {
+    assert.deepEqual(heavyIn(await packagesLoaded(['--help'])), []);
+  });
+
   test('a jwe encrypt and decrypt (oci: → oci:) load none of them, and do load jose', async () => {
     const enc = await packagesLoaded(['encrypt', '-q', '--encryption-key', `jwe:${join(RSA, 'rsa1_pub.pem')}`, BASE, `oci:${join(tmp, 'enc')}:x`]);
     assert.deepEqual(heavyIn(enc), []);

@@ -8,8 +8,7 @@
 import type { Server } from 'node:http';
 import type { Command } from 'commander';
 import { ImgsealError } from '../../errors.js';
-import { loadKeyProtectConfig } from '../../node/kms/index.js';
-import { KeySyncAgent, SecretApiSource, loadKubeConfig, readNodeLabels, readSecretVolume, startHealthServer, watchSecretVolume } from '../../node/keysync/index.js';
+import type { SecretApiSource } from '../../node/keysync/index.js';
 
 interface KeysyncFlags {
   keysDir?: string;
@@ -51,6 +50,9 @@ export function registerKeysync(program: Command): void {
       if (flags.secretType !== 'key' && flags.secretType !== 'kp-key') throw new ImgsealError('INVALID_ARGUMENT', `--secret-type must be key or kp-key, not ${JSON.stringify(flags.secretType)}`);
       if (flags.fromDir && flags.kubeconfig) throw new ImgsealError('INVALID_ARGUMENT', '--from-dir and --kubeconfig exclude each other');
       const resyncMs = positive(flags.resync, '--resync') * 1000;
+      // The agent and @kubernetes/client-node (~60 MiB) load here, not for every imgseal run.
+      const { loadKeyProtectConfig } = await import('../../node/kms/index.js');
+      const { KeySyncAgent, SecretApiSource, loadKubeConfig, readNodeLabels, readSecretVolume, startHealthServer, watchSecretVolume } = await import('../../node/keysync/index.js');
       let failures = 0;
       const error = (line: string): void => {
         failures++;

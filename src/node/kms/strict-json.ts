@@ -3,13 +3,13 @@
  * keys and unknown fields are errors naming the field and the file. JSON is YAML 1.2,
  * and the yaml parser reports duplicate keys, which JSON.parse silently merges.
  */
-import { parseDocument } from 'yaml';
 import { ImgsealError, type ErrorCode } from '../../errors.js';
+import { yamlLib } from '../../util/yaml-lib.js';
 
 export function parseStrictJsonObject(text: string, where: string, allowed: readonly string[], code: ErrorCode): Record<string, unknown> {
   const trimmed = text.trim();
   if (!trimmed.startsWith('{')) throw new ImgsealError(code, `${where}: not a JSON object`);
-  const doc = parseDocument(trimmed, { uniqueKeys: true, strict: true });
+  const doc = yamlLib().parseDocument(trimmed, { uniqueKeys: true, strict: true });
   const dup = doc.errors.find((e) => e.code === 'DUPLICATE_KEY');
   if (dup) throw new ImgsealError(code, `${where}: duplicate key (${dup.message.split('\n')[0]})`);
   let value: unknown;
