@@ -24,7 +24,7 @@ TINY_LAYERS="${TINY_LAYERS:-200}"; TINY_LAYER_KIB="${TINY_LAYER_KIB:-4}"; JOBS="
 TINY_EXTRA_JOBS="${TINY_EXTRA_JOBS-16}"
 # shellcheck source=bench/lib.sh
 . "$ROOT/bench/lib.sh"
-bench_need skopeo:skopeo /usr/bin/time:time bc:bc curl:curl
+bench_need skopeo:skopeo /usr/bin/time:time bc:bc curl:curl openssl:openssl
 bench_imgseal "$ROOT"
 IM_JOBS=(); [ -n "$JOBS" ] && IM_JOBS=(--jobs "$JOBS")
 
@@ -137,10 +137,33 @@ bench_image() { # NAME COUNT BYTES TARGET [EXTRA_JOBS]
   local cu_pull cu_rss cu_n cu_c cu_r
   read -r cu_pull cu_rss cu_n cu_c cu_r < <(measure curl -sf --parallel --parallel-max "$par" -K curl-urls.txt)
   row "$label" pull "floor: curl, blobs to /dev/null, $par at once" "$cu_pull" "$cu_rss" "$cu_n" "$cu_c" "$cu_r" "$(printf 'skopeo / floor %.2f× | ' "$(echo "$sk_pull / $cu_pull" | bc -l)")"
+  # CPU per GiB moved next to the floor: one SHA-256 pass (OpenSSL, one core) + the
+  # kernel's socket copies (the curl row's CPU) + one pass through the page cache for
+  # the blob files (cat of the layout to a file, as for a pull's writes or a push's reads).
+  # Only for big blobs: for tiny ones the per-request cost is all there is.
+  if [ "$bytes" -gt $((1024 * 1024)) ]; then
+  local cat_u cat_s; read -r _ _ cat_u cat_s < <(/usr/bin/time -f '%e %M %U %S' sh -c 'cat src/blobs/sha256/* >cat-out' 2>&1 | tail -1); rm -f cat-out
+  local gib floor; gib="$(echo "$MIB / 1024" | bc -l)"
+  floor="$(echo "1024 / $SHA + ($cu_c + $cat_u + $cat_s) / $gib" | bc -l)"
+  cpurow() { printf '| %s | %s | %s | %.2f | %.2f | %.2f× |\n' "$label" "$1" "$2" "$3" "$(echo "$3 / $gib" | bc -l)" "$(echo "$3 / $gib / $floor" | bc -l)"; }
+  CPU_ROWS+="$(cpurow push skopeo "$sk_push_c")"$'\n'"$(cpurow push imgseal "$im_push_c")"$'\n'
+  CPU_ROWS+="$(cpurow pull skopeo "$sk_pull_c")"$'\n'"$(cpurow pull imgseal "$im_pull_c")"$'\n'
+  CPU_ROWS+="$(printf '| %s | floor | 1 SHA-256 pass + curl + cat of the blobs | | %.2f | 1.00× |' "$label" "$floor")"$'\n'
+  fi
   rm -rf src pull-out curl-urls.txt
 }
 
+# OpenSSL's single-core SHA-256 speed in MiB/s (16 KiB blocks), for the floor.
+SHA="$(openssl speed -mr -seconds 2 -bytes 16384 -evp sha256 2>/dev/null | awk -F: '/^\+F:/ { printf "%.1f", $4 / 1048576 }')"
+CPU_ROWS=""
+
 bench_image big "$BIG_LAYERS" "$((BIG_LAYER_MIB * 1024 * 1024))" 2
 bench_image tiny "$TINY_LAYERS" "$((TINY_LAYER_KIB * 1024))" 3 "$TINY_EXTRA_JOBS"
+echo
+echo "Client CPU per GiB moved (user + system of the best run; target for the big image: ≤ 1.3× the floor; OpenSSL SHA-256 $SHA MiB/s per core):"
+echo
+echo "| image | operation | tool | tool CPU s | CPU-s/GiB | CPU / floor |"
+echo "| --- | --- | --- | --- | --- | --- |"
+printf '%s' "$CPU_ROWS"
 echo
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
