@@ -5,7 +5,7 @@
  * local trust cache), changes what it must, publishes, and verifies the result again.
  */
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ImgsealError, isImgsealError } from '../errors.js';
@@ -220,7 +220,16 @@ async function storeSignerKey(name: string, key: KeyObject, outDir: string, o: T
   const id = tufKeyId(bare.keytype, bare.keyval.public);
   const publicKeyFile = join(outDir, `${name}.pub`);
   const pem = (pub.export({ format: 'pem', type: 'spki' }) as string).replace('-----BEGIN PUBLIC KEY-----\n', `-----BEGIN PUBLIC KEY-----\nrole: ${name}\n\n`);
-  await writeFileAtomic(publicKeyFile, pem, { mode: 0o644, exclusive: true });
-  await dir.writePrivateKey(id, key, await (o.passphrases ?? envPassphrases(env)).repository(), { role: name });
+  // Everything that can fail comes before the first write, and a failed second write
+  // takes the first back: a refused generate leaves no file behind.
+  const passphrase = await (o.passphrases ?? envPassphrases(env)).repository();
+  if (await stat(publicKeyFile).then(() => true, () => false)) throw new ImgsealError('IO_ERROR', `${publicKeyFile} exists already`);
+  const privatePath = await dir.writePrivateKey(id, key, passphrase, { role: name });
+  try {
+    await writeFileAtomic(publicKeyFile, pem, { mode: 0o644, exclusive: true });
+  } catch (err) {
+    await rm(privatePath, { force: true });
+    throw err;
+  }
   return { id, publicKeyFile };
 }

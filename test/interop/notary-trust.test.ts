@@ -154,6 +154,13 @@ test('a repository without trust data is refused in docker\'s words, and nothing
   // By digest is allowed, as docker allows it.
   const img = await pushImage(reg.host, 'team/unsigned:v2', 'by digest');
   await imgsealOk(['copy', '-q', '--src-tls-verify=false', '--trust-ca', srv.ca, `docker://${reg.host}/team/unsigned@${img.digest}`, `oci:${out}:v1`], { env: { ...env(srv), DOCKER_CONTENT_TRUST: '1' } });
+  // trust sign on a repository without trust data initialises it (no delegations: the tag goes into targets).
+  const cfg = { ...env(srv), DOCKER_CONFIG: join(work.root, 'fresh-docker') };
+  const r2 = JSON.parse((await imgsealOk(['trust', 'sign', '--tls-verify=false', '--trust-ca', srv.ca, `${reg.host}/team/unsigned:v2`], { env: cfg })).stdout);
+  assert.deepEqual(r2.roles, ['targets']);
+  const out2 = work.dir('after-init');
+  await imgsealOk(['copy', '-q', '--src-tls-verify=false', '--trust-ca', srv.ca, `docker://${reg.host}/team/unsigned:v2`, `oci:${out2}:v2`], { env: { ...cfg, DOCKER_CONTENT_TRUST: '1' } });
+  assert.equal(JSON.parse(readFileSync(join(out2, 'index.json'), 'utf8')).manifests[0].digest, img.digest);
 });
 
 test('what the notary CLI publishes (client-held snapshot key), imgseal reads and signs into', async (t) => {
