@@ -178,6 +178,13 @@ test('what the notary CLI publishes (client-held snapshot key), imgseal reads an
   const add = await notaryCli(srv, trustDir, ['addhash', '-p', gun, 'v1', String(v1.size), '--sha256', v1.digest.slice(7)], pass);
   assert.equal(add.code, 0, add.stderr);
   const e = { DOCKER_CONFIG: cfg, DOCKER_CONTENT_TRUST_SERVER: srv.url, ...PASS };
+  // Without --trust-ca the CA comes from docker's place, $DOCKER_CONFIG/tls/HOST:PORT/*.crt; without it TLS fails.
+  const noCa = await imgseal(['trust', 'inspect', `${gun}:v1`], { env: e });
+  assertOneLineFailure(noCa, /certificate/, 'trust server with an unknown CA');
+  mkdirSync(join(cfg, 'tls', srv.host), { recursive: true });
+  writeFileSync(join(cfg, 'tls', srv.host, 'ca.crt'), readFileSync(srv.ca));
+  const viaTlsDir = JSON.parse((await imgsealOk(['trust', 'inspect', `${gun}:v1`], { env: e })).stdout);
+  assert.equal(viaTlsDir[0].SignedTags[0].SignedTag, 'v1');
   const inspect = JSON.parse((await imgsealOk(['trust', 'inspect', `${gun}:v1`, '--trust-ca', srv.ca], { env: e })).stdout);
   assert.deepEqual(inspect[0].SignedTags, [{ SignedTag: 'v1', Digest: v1.digest.slice(7), Signers: [] }]);
   // imgseal signs v2 with the targets and snapshot keys notary left in the trust dir.

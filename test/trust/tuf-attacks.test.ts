@@ -124,3 +124,37 @@ test('expiry times are written as Go marshals them (notary re-serialises uploads
   assert.equal(goTime(new Date('2029-11-30T21:44:28.123Z')), '2029-11-30T21:44:28.123Z');
   assert.equal(goTime(new Date('2029-11-30T21:44:28.100Z')), '2029-11-30T21:44:28.1Z');
 });
+
+test('Ed25519 and RSA-PSS role keys verify (eddsa, rsapss with salt 32); a DER ECDSA signature does not', async () => {
+  const { generateKeyPairSync, sign: nodeSign } = await import('node:crypto');
+  const { tufKeyObject, tufKeyId } = await import('../../src/trust/tuf/keys.js');
+  const repo = await makeTestRepo();
+  const make = (type: 'ed25519' | 'rsa') => {
+    const { privateKey, publicKey } = type === 'rsa' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ed25519');
+    const keyObject = tufKeyObject(publicKey);
+    return { id: tufKeyId(keyObject.keytype, keyObject.keyval.public), keyObject, privateKey, publicKey };
+  };
+  const ts = make('ed25519');
+  const snap = make('rsa');
+  const keys = repo.rootSigned.keys as Record<string, unknown>;
+  keys[ts.id] = ts.keyObject;
+  keys[snap.id] = snap.keyObject;
+  const roles = repo.rootSigned.roles as Record<string, unknown>;
+  roles.timestamp = { keyids: [ts.id], threshold: 1 };
+  roles.snapshot = { keyids: [snap.id], threshold: 1 };
+  repo.files.root = sign(repo.rootSigned, repo.keys.root);
+  repo.keys.timestamp = ts;
+  repo.keys.snapshot = snap;
+  repo.republish();
+  const v = verifyRepository(filesOf(repo));
+  assert.equal(JSON.parse(repo.files.timestamp.toString()).signatures[0].method, 'eddsa');
+  assert.equal(JSON.parse(repo.files.snapshot.toString()).signatures[0].method, 'rsapss');
+  assert.equal(v.timestamp.signed.version, 1);
+  // notary's ECDSA is raw r||s: a DER signature over the same bytes is refused.
+  const releases = JSON.parse(repo.files.releases.toString());
+  const { canonicalJson } = await import('../../src/trust/tuf/index.js');
+  releases.signatures[0].sig = nodeSign('sha256', canonicalJson(releases.signed), repo.keys.releases.privateKey).toString('base64');
+  repo.files.releases = Buffer.from(JSON.stringify(releases));
+  repo.republish();
+  assert.throws(() => verifyRepository(filesOf(repo)), { code: 'TRUST_SIGNATURE_INVALID', message: /targets\/releases\.json/ });
+});
