@@ -3,20 +3,22 @@
  * stop a case that never ends, even a synchronous loop. Counters shared with the
  * supervisor: [0] cases started, [1] 1 + index of the first failing case (0: none).
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import fc from 'fast-check';
 import { TARGETS } from '../targets/index.js';
 import { HangError, runCase } from './target.js';
 import { describeValue, type WorkerInput, type WorkerMessage } from './protocol.js';
 
-const input = workerData as WorkerInput;
-const counters = new Int32Array(input.counters);
+// `node --test dist/test/` also loads every file under a test folder, this one included,
+// on the main thread: there it has nothing to run.
+const input = workerData as WorkerInput | null;
+const counters = new Int32Array(input?.counters ?? new SharedArrayBuffer(8));
 
 function post(m: WorkerMessage): void {
   parentPort?.postMessage(m);
 }
 
-async function main(): Promise<void> {
+async function main(input: WorkerInput): Promise<void> {
   const target = TARGETS.get(input.target);
   if (!target) throw new Error(`no fuzz target "${input.target}"`);
   const session = await target.open();
@@ -59,6 +61,8 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  post({ kind: 'error', reason: err instanceof Error ? (err.stack ?? err.message) : String(err) });
-});
+if (!isMainThread && input) {
+  main(input).catch((err: unknown) => {
+    post({ kind: 'error', reason: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+  });
+}
