@@ -48,7 +48,8 @@ let baseLimit = 20 << 20;
 let allowance = 12 << 20;
 let limit = baseLimit;
 let sinceSample = 0;
-let scavenged = false;
+/** 0: no scavenge asked for since the last sample under the limit; 1: one was; 2: and the next sample was still over. */
+let scavenged: 0 | 1 | 2 = 0;
 let minorGcs = 0;
 let majorGcs = 0;
 
@@ -95,7 +96,7 @@ export function noteStreamedBytes(n: number): void {
   if (sinceSample < sample) return;
   sinceSample = 0;
   if (externalBytes() < limit) {
-    scavenged = false;
+    scavenged = 0;
     return;
   }
   gc ??= obtainGc();
@@ -103,14 +104,21 @@ export function noteStreamedBytes(n: number): void {
     enabled = false; // this runtime offers no way to ask for a GC: V8 alone decides
     return;
   }
-  if (!scavenged) {
+  if (scavenged === 0) {
     gc({ type: 'minor' });
     minorGcs++;
-    scavenged = true;
+    scavenged = 1;
+    return;
+  }
+  // V8 frees the backing stores of a scavenge on a background thread and only then
+  // lowers its counter: on a busy machine the next sample can still count them. Only a
+  // second sample above the limit means the buffers are really alive (or promoted).
+  if (scavenged === 1) {
+    scavenged = 2;
     return;
   }
   gc({ type: 'major' });
   majorGcs++;
-  scavenged = false;
+  scavenged = 0;
   limit = Math.max(baseLimit, externalBytes() + allowance);
 }
