@@ -4,7 +4,7 @@
  * The password comes from --password-stdin (or -p); it is never printed. The HTTP
  * client is loaded only when one of these commands runs.
  */
-import { readFileSync } from 'node:fs';
+import { readSecretFromStdin } from '../stdin.js';
 import type { Command } from 'commander';
 import { ImgsealError } from '../../errors.js';
 import type { SystemContext } from '../../transports/context.js';
@@ -42,7 +42,7 @@ export function registerLogin(program: Command): void {
       let password = flags.password;
       if (flags.passwordStdin) {
         if (password !== undefined) throw new ImgsealError('INVALID_ARGUMENT', 'login: use either --password or --password-stdin');
-        password = readFileSync(0, 'utf8').replace(/\r?\n$/, '');
+        password = await readSecretFromStdin('login --password-stdin');
       }
       if (password === undefined) throw new ImgsealError('INVALID_ARGUMENT', 'login: give the password with --password-stdin (or -p)');
       const { login } = await import('../../transports/docker/login.js');
