@@ -27,6 +27,7 @@ const COMMANDS: readonly [names: readonly string[], load: () => Promise<Register
   [['recipients'], async () => (await import('./commands/recipients.js')).registerRecipients],
   [['policy'], async () => (await import('./commands/policy.js')).registerPolicy],
   [['standalone-sign', 'standalone-verify'], async () => (await import('./commands/standalone.js')).registerStandalone],
+  [['generate-sigstore-key'], async () => (await import('./commands/sigstore-key.js')).registerGenerateSigstoreKey],
   [['decoder'], async () => (await import('./commands/decoder.js')).registerDecoder],
   [['trust'], async () => (await import('./commands/trust.js')).registerTrust],
   [['keysync'], async () => (await import('./commands/keysync.js')).registerKeysync],

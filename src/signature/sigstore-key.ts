@@ -9,8 +9,10 @@
  * scrypt is Node's (native, off the main thread); the secretbox is @noble/ciphers',
  * loaded only when a key file is opened or made.
  */
-import { createPrivateKey, createPublicKey, randomBytes, scrypt, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, scrypt, type KeyObject } from 'node:crypto';
+import { lstat, rm } from 'node:fs/promises';
 import { ImgsealError } from '../errors.js';
+import { writeFileAtomic } from '../util/atomic-file.js';
 import { parseStrictJson } from '../util/strict-json.js';
 
 export const SIGSTORE_PRIVATE_KEY_PEM = 'ENCRYPTED SIGSTORE PRIVATE KEY';
@@ -178,4 +180,37 @@ export async function encryptSigstorePrivateKey(key: KeyObject, passphrase: stri
 /** The PEM `PUBLIC KEY` (SubjectPublicKeyInfo) of a private key, as cosign's `.pub` files. */
 export function publicKeyPem(key: KeyObject): string {
   return createPublicKey(key).export({ format: 'pem', type: 'spki' }).toString();
+}
+
+/**
+ * `skopeo generate-sigstore-key`: an ECDSA P-256 pair as PREFIX.private (encrypted,
+ * mode 0600) and PREFIX.pub (PEM PUBLIC KEY). Neither file may exist; each is written
+ * atomically, and a failure on the second removes the first, so the pair is whole or absent.
+ */
+export async function generateSigstoreKeyFiles(prefix: string, passphrase: string): Promise<{ privateKeyFile: string; publicKeyFile: string }> {
+  const privateKeyFile = `${prefix}.private`;
+  const publicKeyFile = `${prefix}.pub`;
+  for (const f of [privateKeyFile, publicKeyFile]) {
+    if (await exists(f)) throw new ImgsealError('IO_ERROR', `${f} exists already; refusing to overwrite it`);
+  }
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const text = await encryptSigstorePrivateKey(privateKey, passphrase);
+  await writeFileAtomic(privateKeyFile, text, { mode: 0o600, exclusive: true });
+  try {
+    await writeFileAtomic(publicKeyFile, publicKeyPem(privateKey), { mode: 0o644, exclusive: true });
+  } catch (err) {
+    await rm(privateKeyFile, { force: true });
+    throw err;
+  }
+  return { privateKeyFile, publicKeyFile };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw new ImgsealError('IO_ERROR', `checking ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
 }
