@@ -48,9 +48,11 @@ export async function verifySimpleSignature(untrustedBlob: Buffer, trustedKeys: 
   const ids = message.getSigningKeyIDs();
   if (ids.length !== 1) throw new ImgsealError('SIGNATURE_INVALID', `Invalid GPG signature: ${ids.length} signatures in one message, exactly 1 expected`);
   const keyID = ids[0] as openpgp.KeyID;
-  if (!trustedKeys.some((k) => k.getKeys(keyID).length > 0)) {
+  const untrustedSigner = trustedKeys.find((k) => k.getKeys(keyID).length > 0);
+  if (!untrustedSigner) {
     throw new ImgsealError('SIGNATURE_INVALID', `Invalid GPG signature: signed by key ${keyID.toHex().toUpperCase()}, which is not a trusted key`);
   }
+  await requireUsableNow(untrustedSigner, keyID, now);
   let result: Awaited<ReturnType<typeof openpgp.verify<Uint8Array>>>;
   try {
     result = await (await openpgpLib()).verify({ message, verificationKeys: trustedKeys, expectSigned: true, format: 'binary', date: now });
@@ -70,6 +72,30 @@ export async function verifySimpleSignature(untrustedBlob: Buffer, trustedKeys: 
   if (!signer) throw new ImgsealError('SIGNATURE_INVALID', `Invalid GPG signature: signed by key ${sig.keyID.toHex().toUpperCase()}, which is not a trusted key`);
   const payload = parsePayload(Buffer.from(result.data));
   return { signerFingerprint: fingerprintOf(signer), payload };
+}
+
+const iso = (d: Date): string => d.toISOString().replace(/\.000Z$/, 'Z');
+
+/**
+ * gpgme (containers/image) judges the signing key as it is now, not as it was when
+ * the signature was made: a revoked key (REVKEYSIG) and a key that has expired since
+ * (EXPKEYSIG) both fail, where openpgp.js alone would accept a signature made before
+ * the expiry. Checked for the primary key and for the signing subkey.
+ */
+async function requireUsableNow(key: openpgp.PublicKey, keyID: openpgp.KeyID, now: Date): Promise<void> {
+  const fpr = fingerprintOf(key);
+  const fail = (why: string): never => {
+    throw new ImgsealError('SIGNATURE_INVALID', `Invalid GPG signature by ${fpr}: ${why}`);
+  };
+  if (await key.isRevoked(undefined, undefined, now)) fail('the key is revoked');
+  const expires = await key.getExpirationTime().catch(() => null);
+  if (expires instanceof Date && expires.getTime() <= now.getTime()) fail(`the key expired on ${iso(expires)}`);
+  const subkey = key.getSubkeys(keyID)[0];
+  if (!subkey) return;
+  const subFpr = subkey.getFingerprint().toUpperCase();
+  if (await subkey.isRevoked(undefined as unknown as openpgp.SignaturePacket, key.keyPacket, now).catch(() => false)) fail(`its signing subkey ${subFpr} is revoked`);
+  const subExpires = await subkey.getExpirationTime(now).catch(() => null);
+  if (subExpires instanceof Date && subExpires.getTime() <= now.getTime()) fail(`its signing subkey ${subFpr} expired on ${iso(subExpires)}`);
 }
 
 /**
