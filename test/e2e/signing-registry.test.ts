@@ -8,12 +8,11 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { createReadStream, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { join, normalize } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { buildLayout, type BuiltImage } from '../testkit/image-builder.js';
+import { serveReadOnly, type LookasideServer } from '../testkit/lookaside-server.js';
 import { peersDir, useRegistryPeer, type RegistryPeer } from '../testkit/peers.js';
 import { requireTool } from '../testkit/tools.js';
 import { imgseal, imgsealOk, regFlags, runTool, isolation, workDir, assertOneLineFailure } from './helpers.js';
@@ -36,24 +35,6 @@ function makeKey(name: string): Gpg {
   return { home: join(state, 'gnupg'), fpr: readFileSync(join(state, 'fingerprint'), 'utf8').trim(), pubkey: join(state, 'pubkey.gpg') };
 }
 
-/** A read-only static server for the lookaside folder: 200 with the file, 404 when missing. */
-function serveReadOnly(root: string): Promise<{ url: string; server: Server }> {
-  const server = createServer((req, res) => {
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405).end();
-      return;
-    }
-    const path = normalize(join(root, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)));
-    if (!path.startsWith(root) || !existsSync(path) || !statSync(path).isFile()) {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, { 'content-type': 'application/octet-stream' });
-    createReadStream(path).pipe(res);
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server })));
-}
-
 function policyFile(name: string, keyring: string, scope: string): string {
   const p = join(work.root, `${name}.json`);
   writeFileSync(p, JSON.stringify({ default: [{ type: 'reject' }], transports: { docker: { [scope]: [{ type: 'signedBy', keyType: 'GPGKeys', keyPath: keyring }] } } }));
@@ -67,7 +48,7 @@ describe('signing and policy with skopeo, gpg and the registry', { timeout: 600_
   let img: BuiltImage;
   let imgDir: string;
   let staging: string;
-  let web: { url: string; server: Server };
+  let web: LookasideServer;
   let regsD: string;
   let deadRegsD: string;
 
@@ -81,8 +62,8 @@ describe('signing and policy with skopeo, gpg and the registry', { timeout: 600_
     mkdirSync(staging, { recursive: true });
     web = await serveReadOnly(staging);
   });
-  after(() => {
-    web?.server.close();
+  after(async () => {
+    await web?.close();
     for (const s of gpgStates) execFileSync('bash', [join(peersDir(), 'gpg', 'stop.sh'), s], { stdio: 'ignore' });
   });
 

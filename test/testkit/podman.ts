@@ -71,10 +71,10 @@ export async function stopPodmanPeer(peer: { state: string }): Promise<void> {
   await runScript(join(peersDir(), 'podman', 'stop.sh'), [peer.state, '--clean'], 60_000);
 }
 
-/** Runs buildah (or podman) with the peer's environment; never rejects on a non-zero exit. */
-export function runPeerTool(peer: PodmanPeer, tool: 'buildah' | 'podman', args: string[], opts: { cwd?: string; timeoutMs?: number } = {}): Promise<ToolRun> {
+/** Runs buildah (or podman) with the peer's environment (plus `opts.env`, e.g. GNUPGHOME); never rejects on a non-zero exit. */
+export function runPeerTool(peer: PodmanPeer, tool: 'buildah' | 'podman', args: string[], opts: { cwd?: string; timeoutMs?: number; env?: Record<string, string> } = {}): Promise<ToolRun> {
   return new Promise((resolve, reject) => {
-    execFile(tool, args, { env: peer.env, cwd: opts.cwd ?? peer.state, timeout: opts.timeoutMs ?? 120_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+    execFile(tool, args, { env: { ...peer.env, ...opts.env }, cwd: opts.cwd ?? peer.state, timeout: opts.timeoutMs ?? 120_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
       if (err && typeof (err as { code?: unknown }).code !== 'number') {
         reject(err);
         return;
