@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import type { Command } from 'commander';
 import { ImgsealError } from '../../errors.js';
-import { KeyProtectClient, loadKeyProtectConfig } from '../../node/kms/index.js';
+import { KeyProtectClient, KeyProtectKms, loadKeyProtectConfig } from '../../node/kms/index.js';
 import { writeKeyFile } from '../../node/keysync/key-files.js';
 
 interface KmsFlags {
@@ -49,7 +49,7 @@ export function registerKms(program: Command): void {
       const config = await loadKeyProtectConfig(needConfig(flags));
       const rootKeyId = flags.rootKeyId ?? config.rootKeyId;
       if (!rootKeyId) throw new ImgsealError('INVALID_ARGUMENT', '--root-key-id is required (or root-key-id in the Key Protect config)');
-      const ciphertext = await new KeyProtectClient(config).wrap(rootKeyId, await readInput(input));
+      const ciphertext = await new KeyProtectKms(new KeyProtectClient(config), rootKeyId).wrap(await readInput(input));
       await writeOutput(output, Buffer.from(ciphertext));
       process.stdout.write(`wrapped ${input} with root key ${rootKeyId}: ${output}\n`);
     });
@@ -63,7 +63,7 @@ export function registerKms(program: Command): void {
     .action(async (input: string, output: string, flags: KmsFlags) => {
       const config = await loadKeyProtectConfig(needConfig(flags));
       const ciphertext = (await readInput(input)).toString('utf8').trim();
-      const key = await new KeyProtectClient(config).unwrap(ciphertext, flags.rootKeyId);
+      const key = await new KeyProtectKms(new KeyProtectClient(config)).unwrap(ciphertext, flags.rootKeyId ? { rootKeyId: flags.rootKeyId } : {});
       await writeOutput(output, key);
       process.stdout.write(`unwrapped ${input}: ${output} (mode 0600)\n`);
     });

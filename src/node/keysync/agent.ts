@@ -7,7 +7,8 @@
  * not take working keys away); an entry or Secret that is gone loses its file.
  */
 import { ImgsealError } from '../../errors.js';
-import { KeyProtectClient, parseKeyProtectConfig, type KeyProtectConfig, type KeyProtectOptions } from '../kms/keyprotect.js';
+import { KeyProtectClient, KeyProtectKms, parseKeyProtectConfig, type KeyProtectConfig, type KeyProtectOptions } from '../kms/keyprotect.js';
+import { routeUnwrap, type KmsBackendName } from '../kms/kms.js';
 import { keyFileName, ownedFiles, ownedPrefix, removeKeyFile, removeStaleTemporaries, writeKeyFile } from './key-files.js';
 import { isKeySecretType, secretKeys, type KeyUnwrapper, type SecretKeys, type SecretRecord } from './secrets.js';
 import { NODE_SELECTOR_ANNOTATION, parseLabelSelector } from './selector.js';
@@ -32,8 +33,8 @@ export interface KeySyncOptions {
   /** Key Protect connection from --keyprotect-config; else the keyprotect-config Secret. */
   keyProtectConfig?: KeyProtectConfig;
   keyProtectOptions?: KeyProtectOptions;
-  /** An unwrapper for kp-key Secrets other than Key Protect (e.g. PKCS#11); wins over Key Protect. */
-  unwrapper?: KeyUnwrapper;
+  /** KMS back ends other than the Key Protect configuration (e.g. a PKCS#11 token); each kp-key entry goes to the back end that wrapped it. */
+  kms?: Partial<Record<KmsBackendName, KeyUnwrapper>>;
   audit: (record: AuditRecord) => void;
   /** One line, never key material or credentials. */
   error: (line: string) => void;
@@ -94,9 +95,14 @@ export class KeySyncAgent {
   }
 
   private unwrapper(): KeyUnwrapper | undefined {
-    if (this.opts.unwrapper) return this.opts.unwrapper;
+    const keyprotect = this.keyProtect();
+    const backends = { ...(keyprotect ? { keyprotect } : {}), ...this.opts.kms };
+    return Object.keys(backends).length > 0 ? routeUnwrap(backends) : undefined;
+  }
+
+  private keyProtect(): KeyUnwrapper | undefined {
     if (this.opts.keyProtectConfig) {
-      this.kp ??= { version: 'file', client: new KeyProtectClient(this.opts.keyProtectConfig, this.opts.keyProtectOptions) };
+      this.kp ??= { version: 'file', client: new KeyProtectKms(new KeyProtectClient(this.opts.keyProtectConfig, this.opts.keyProtectOptions)) };
       return this.kp.client;
     }
     const s = this.secrets.get(KEYPROTECT_CONFIG_SECRET);
@@ -106,7 +112,7 @@ export class KeySyncAgent {
       try {
         const text = s.data['config.json'];
         if (!text) throw new ImgsealError('KEY_SYNC', `Secret ${s.namespace}/${s.name} has no config.json`);
-        client = new KeyProtectClient(parseKeyProtectConfig(text.toString('utf8'), `Secret ${s.namespace}/${s.name} config.json`), this.opts.keyProtectOptions);
+        client = new KeyProtectKms(new KeyProtectClient(parseKeyProtectConfig(text.toString('utf8'), `Secret ${s.namespace}/${s.name} config.json`), this.opts.keyProtectOptions));
       } catch (err) {
         this.fail(err);
       }

@@ -1,6 +1,7 @@
 /**
  * A Secret → the key files it stands for. Types as the seeds' key-sync operator:
- * `key` (each data entry is a key file) and `kp-key` (each entry is a Key Protect
+ * `key` (each data entry is a key file) and `kp-key` (each entry is a wrapped key: a
+ * PKCS#11 envelope from `imgseal kms wrap --pkcs11-config`, or a Key Protect
  * ciphertext of the base64 of a key file: the bare `Ciphertext` string that
  * `ibmcloud kp key wrap` prints, or the operator's JSON `{"ciphertext","keyVersion":{"id"}}`;
  * an entry named `rootkeyid` names the root key for the others). Every key must be a
@@ -11,6 +12,7 @@ import { loadKeyData } from '../../crypto/keys/decryption-key.js';
 import { publicKeyFingerprint } from '../../crypto/keys/fingerprint.js';
 import { certificatesOf, privateKeyOf } from '../../crypto/keys/material.js';
 import { ImgsealError } from '../../errors.js';
+import type { KeyUnwrapper } from '../kms/kms.js';
 
 export type KeySecretType = 'key' | 'kp-key';
 
@@ -26,10 +28,7 @@ export interface SecretRecord {
   version: string;
 }
 
-export interface KeyUnwrapper {
-  /** A kp-key ciphertext → the key file. */
-  unwrap(ciphertext: string, rootKeyId?: string): Promise<Buffer>;
-}
+export type { KeyUnwrapper } from '../kms/kms.js';
 
 export interface SecretKey {
   key: string;
@@ -60,9 +59,10 @@ export async function secretKeys(secret: SecretRecord, unwrapper: KeyUnwrapper |
       if (!KEY_NAME.test(key)) throw new ImgsealError('KEY_SYNC', `${where}: not a valid Secret key name`);
       let content = secret.data[key] as Buffer;
       if (secret.type === 'kp-key') {
-        if (!unwrapper) throw new ImgsealError('KEY_SYNC', `${where}: a kp-key Secret needs the Key Protect configuration (Secret keyprotect-config or --keyprotect-config)`);
+        if (!unwrapper) throw new ImgsealError('KEY_SYNC', `${where}: a kp-key Secret needs a KMS configuration (Secret keyprotect-config, --keyprotect-config or --pkcs11-config)`);
         const { ciphertext, rootKeyId: own } = kpCiphertext(content, where);
-        content = await unwrapper.unwrap(ciphertext, own ?? (rootKeyId || undefined));
+        const hint = own ?? (rootKeyId || undefined);
+        content = await unwrapper.unwrap(ciphertext, hint ? { rootKeyId: hint } : {});
       }
       out.keys.push({ key, content, fingerprint: await fingerprintOf(content, where) });
     } catch (err) {

@@ -14,6 +14,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { ImgsealError } from '../../errors.js';
+import type { Kms, UnwrapHints } from './kms.js';
 import { parseStrictJsonObject } from './strict-json.js';
 
 export const DEFAULT_IAM_URL = 'https://iam.cloud.ibm.com';
@@ -191,6 +192,27 @@ export class KeyProtectClient {
     }
     if (typeof o !== 'object' || o === null || Array.isArray(o)) throw kmsError(`${what}: the reply is not a JSON object`);
     return o as Record<string, unknown>;
+  }
+}
+
+/** Key Protect behind the KMS interface: wraps with one root key, unwraps with whichever the ciphertext names. */
+export class KeyProtectKms implements Kms {
+  readonly backend = 'keyprotect';
+
+  constructor(
+    readonly client: KeyProtectClient,
+    /** The root key for wrap (default: the config's root-key-id). */
+    private readonly rootKeyId?: string,
+  ) {}
+
+  wrap(keyFile: Uint8Array): Promise<string> {
+    const id = this.rootKeyId ?? this.client.config.rootKeyId;
+    if (!id) return Promise.reject(kmsError('Key Protect wrap needs a root key: --root-key-id, or root-key-id in the Key Protect config'));
+    return this.client.wrap(id, keyFile);
+  }
+
+  unwrap(wrapped: string, hints?: UnwrapHints): Promise<Buffer> {
+    return this.client.unwrap(wrapped.trim(), hints?.rootKeyId);
   }
 }
 
