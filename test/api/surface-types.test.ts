@@ -9,7 +9,7 @@ import ts from 'typescript';
 const EXPECTED_TYPES = `AuditRecord BlobAction CopiedLayer CopyOptions CopyResult DecodeLayerOptions DecodeLayerResult DecoderPayload
 DecryptOptions DecryptionKey Descriptor Digest DigestAlgorithm EncryptOptions ErrorCode ImageConfig ImageDestination
 ImageIndex ImageManifest ImageReference ImageSource ImageVerdict InspectResult KeyDirectory KeyGenOptions KeyPair
-KeyProtectConfig KeyScheme KeySource KeySyncOptions LayerCompression LayerInfo ManifestBlob ManifestSigner
+KeyProtectConfig KeyScheme KeySource KeySyncOptions Kms Pkcs11KmsConfig LayerCompression LayerInfo ManifestBlob ManifestSigner
 MemoryPacerOptions MemoryPacerStats OpenedLayer ParsedDigest ParsedManifest Platform Policy PolicyRequirement
 ProgressSink PutBlobInfo PutBlobResult Recipient RegistryCredentials RewrapResult SchemeConfig SchemeContext
 SecretRecord SourcePolicy SystemContext TagList Transport TrustInspection TrustOptions TrustPassphrases TrustedTarget

@@ -33,7 +33,7 @@ function run(script: string, args: string[]): Promise<void> {
   });
 }
 
-export function useSoftHsmToken(): { get(t: TestContext): SoftHsmToken | undefined } {
+export function useSoftHsmToken(): { get(t: TestContext): SoftHsmToken | undefined; made(): SoftHsmToken | undefined } {
   let token: SoftHsmToken | undefined;
   let reason: string | undefined;
   let state: string | undefined;
@@ -69,10 +69,27 @@ export function useSoftHsmToken(): { get(t: TestContext): SoftHsmToken | undefin
     if (state) await run(join(peersDir(), 'softhsm', 'stop.sh'), [state, '--clean']).catch(() => rmSync(state as string, { recursive: true, force: true }));
   }, { timeout: 60_000 });
   return {
+    /** The token, for later before hooks (undefined when it could not be made). */
+    made: () => token,
     get(t: TestContext): SoftHsmToken | undefined {
       if (token) return token;
       t.skip(reason ?? 'softhsm token not made');
       return undefined;
     },
   };
+}
+
+/**
+ * Adds an AES-256 secret key (encrypt/decrypt, never extractable) to the token with
+ * OpenSC's pkcs11-tool, as an administrator would make a KMS wrapping key.
+ */
+export function addAesKey(token: SoftHsmToken, label: string, idHex: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      'pkcs11-tool',
+      ['--module', token.module, '--token-label', token.tokenLabel, '--login', '--pin', token.pin, '--keygen', '--key-type', 'aes:32', '--label', label, '--id', idHex],
+      { timeout: 60_000, env: { ...process.env, SOFTHSM2_CONF: token.softhsmConf } },
+      (err, _out, stderr) => (err ? reject(new Error(`pkcs11-tool --keygen failed: ${err.message}\n${String(stderr)}`)) : resolve()),
+    );
+  });
 }

@@ -41,7 +41,7 @@ export interface TokenSession {
   keyFile: Pkcs11KeyFile;
 }
 
-function nativeCode(err: unknown): number | undefined {
+export function nativeCode(err: unknown): number | undefined {
   const c = (err as { code?: unknown }).code;
   return typeof c === 'number' ? c : undefined;
 }
@@ -145,11 +145,12 @@ export function withTokenSession<T>(keyFile: Pkcs11KeyFile, policy: Pkcs11Policy
 }
 
 /** The key object of `cls` named by the URI's object= (label) and id=; exactly one must match. */
-export function findKey(s: TokenSession, cls: 'public' | 'private'): Buffer {
+export function findKey(s: TokenSession, cls: 'public' | 'private' | 'secret'): Buffer {
   const { p11, session, lib: L, keyFile } = s;
   const label = keyFile.uri.path.get('object');
   const id = keyFile.uri.path.get('id');
-  const template: Pkcs11Js.Template = [{ type: L.CKA_CLASS, value: cls === 'public' ? L.CKO_PUBLIC_KEY : L.CKO_PRIVATE_KEY }];
+  const klass = cls === 'public' ? L.CKO_PUBLIC_KEY : cls === 'private' ? L.CKO_PRIVATE_KEY : L.CKO_SECRET_KEY;
+  const template: Pkcs11Js.Template = [{ type: L.CKA_CLASS, value: klass }];
   if (label !== undefined && label !== '') template.push({ type: L.CKA_LABEL, value: latin1(label) });
   if (id !== undefined && id !== '') template.push({ type: L.CKA_ID, value: latin1(id) });
   p11.C_FindObjectsInit(session, template);
