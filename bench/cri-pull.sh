@@ -30,10 +30,10 @@ cd "$WORK"
 
 "$PEERS/registry/start-plain.sh" "$REG" >/dev/null
 HOST="$(sed -n 's/^REGISTRY_HOST=//p' "$REG/env" | tr -d "'")"
-# The decoder wrapper records each run's peak RSS (KiB) in rss.log.
+# The decoder wrapper records each run's peak RSS (KiB), user and system CPU seconds in rss.log.
 cat >decoder <<W
 #!/bin/sh
-exec /usr/bin/time -a -o "$WORK/rss.log" -f %M node "$ROOT/dist/src/cli/decoder-main.js" "\$@"
+exec /usr/bin/time -a -o "$WORK/rss.log" -f '%M %U %S' node \${DECODER_NODE_FLAGS:-} "$ROOT/dist/src/cli/decoder-main.js" "\$@"
 W
 chmod +x decoder
 CRI=1 DECODER="$WORK/decoder" CRI_PLAIN_HTTP_REGISTRIES="$HOST" "$PEERS/containerd/start.sh" "$CTD" >/dev/null
@@ -54,8 +54,11 @@ pull() { # NAME -> seconds
   t1="$(date +%s.%N)"
   echo "$t1 - $t0" | bc
 }
-last_rss_mib() { echo "$(tail -1 rss.log) / 1024" | bc; }
+last_rss_mib() { echo "$(tail -1 rss.log | cut -d' ' -f1) / 1024" | bc; }
+last_cpu() { tail -1 rss.log | awk '{ printf "%.2f", $2 + $3 }'; }
+load() { cut -d' ' -f1-3 /proc/loadavg; }
 
+echo "# load average at start: $(load)"
 echo "# cri-pull.sh at $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?'), dist built $(date -r "$ROOT/dist/src/cli/main.js" -u +%FT%TZ), $(nproc) cores"
 push plain "$SIZE_MIB" 0
 push enc "$SIZE_MIB" 1
@@ -63,9 +66,10 @@ tp="$(pull plain)"
 te="$(pull enc)"
 rss="$(last_rss_mib)"
 printf '%-28s %8s s\n' "plain ${SIZE_MIB} MiB" "$tp" "encrypted ${SIZE_MIB} MiB" "$te"
-printf 'ratio encrypted/plain: %s (target <= 1.3)   decoder peak RSS: %s MiB (target <= 100)\n' "$(echo "scale=2; $te / $tp" | bc)" "$rss"
+printf 'ratio encrypted/plain: %s (target <= 1.3)   decoder peak RSS: %s MiB (target <= 100), decoder CPU %s s\n' "$(echo "scale=2; $te / $tp" | bc)" "$rss" "$(last_cpu)"
 for s in $RSS_SIZES; do
   push "rss$s" "$s" 1
   t="$(pull "rss$s")"
-  printf 'decoder peak RSS, %5s MiB layer: %4s MiB (pull %s s)\n' "$s" "$(last_rss_mib)" "$t"
+  printf 'decoder peak RSS, %5s MiB layer: %4s MiB (pull %s s, decoder CPU %s s)\n' "$s" "$(last_rss_mib)" "$t" "$(last_cpu)"
 done
+echo "# load average at end: $(load)"
