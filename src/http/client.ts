@@ -47,6 +47,11 @@ export interface HttpClientOptions {
   /** Token scopes requests need unless a request names its own. */
   scopes: string[];
   ctx: HttpContext;
+  /**
+   * Credentials the caller already chose (null: anonymous), instead of looking them up
+   * for `host`: a trust server is answered with its registry's credentials, as docker does.
+   */
+  credential?: Credential | null;
 }
 
 export class HttpClient {
@@ -81,7 +86,7 @@ export class HttpClient {
     dispatcher ??= await dispatcherFor(o.host, ctx);
     let credential: Credential | undefined;
     try {
-      credential = await resolveCredentials(o.host, o.credentialPath ?? '', ctx);
+      credential = o.credential !== undefined ? (o.credential ?? undefined) : await resolveCredentials(o.host, o.credentialPath ?? '', ctx);
     } catch (err) {
       if (owns) await dispatcher.close().catch(() => undefined);
       throw err;

@@ -73,7 +73,7 @@ async function withSession<T>(ref: DockerReference, o: TrustOptions, fn: (s: Ses
   const env = o.env ?? process.env;
   const gun = gunOf(ref);
   const dockerConfig = dockerConfigDir(env);
-  const client = await openNotaryClient({ serverUrl: trustServerFor(ref, o), ...(o.caFile ? { caFile: o.caFile } : {}), dockerConfig, gun, http: o.http ?? {} });
+  const client = await openNotaryClient({ serverUrl: trustServerFor(ref, o), ...(o.caFile ? { caFile: o.caFile } : {}), dockerConfig, gun, registry: { domain: ref.parsed.domain, repository: ref.parsed.repository }, http: o.http ?? {} });
   const dir = new TrustDir(join(dockerConfig, 'trust'));
   let ring: KeyRing | undefined;
   try {

@@ -2,15 +2,17 @@
  * A NotaryClient over the shared HTTP layer: TLS with docker's CA folder for the trust
  * server (`$DOCKER_CONFIG/tls/<host:port>/`, `*.crt` CAs and `*.cert`/`*.key` client
  * certificates) or an explicit `--trust-ca` file, the registry's token flow when the
- * server asks for it, retries, bounded bodies.
+ * server asks for it (with the credentials server-credentials.ts picks), retries,
+ * bounded bodies.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Dispatcher } from 'undici';
-import { ImgsealError } from '../../errors.js';
+import { ImgsealError, isImgsealError } from '../../errors.js';
 import { buildAgent, HttpClient, loadTlsMaterial, readLimited, type HttpContext } from '../../http/index.js';
 import { NotaryClient } from './notary-client.js';
 import type { NotaryHttp } from './notary-http.js';
+import { trustServerCredential, type TrustServerCredential } from './server-credentials.js';
 
 export interface NotaryConnectOptions {
   /** `https://host[:port]` of notary-server. */
@@ -20,6 +22,8 @@ export interface NotaryConnectOptions {
   /** docker's config folder (for `tls/<host>/`). */
   dockerConfig: string;
   gun: string;
+  /** The image's registry: its credentials answer the server's token challenge, as docker's do. */
+  registry?: { domain: string; repository: string };
   http: HttpContext;
 }
 
@@ -44,11 +48,22 @@ export async function openNotaryClient(o: NotaryConnectOptions): Promise<NotaryC
     // The registry's --tls-verify=false never loosens the trust server's TLS: that is what protects the trust data in transit.
     dispatcher = buildAgent(await loadTlsMaterial(isDir ? dir : undefined), true);
   }
-  const client = await HttpClient.open({ host: url.host, scopes: [`repository:${o.gun}:pull`], ctx: { ...o.http, dispatcher } });
+  let found: TrustServerCredential;
+  let client: HttpClient;
+  try {
+    found = await trustServerCredential(url.host, o.registry, o.http);
+    client = await HttpClient.open({ host: url.host, scopes: [`repository:${o.gun}:pull`], ctx: { ...o.http, registryToken: undefined, dispatcher }, credential: found.credential });
+  } catch (err) {
+    await dispatcher.close().catch(() => undefined);
+    throw err;
+  }
   const push = [`repository:${o.gun}:push,pull`];
+  const refused = (err: unknown, what: string): unknown => (isImgsealError(err, 'UNAUTHORIZED') ? unauthorized(err as ImgsealError, what, url.host, found, o.registry) : err);
   const http: NotaryHttp = {
     async get(path, what, limit) {
-      const res = await client.send({ method: 'GET', path, what, expect: [200, 404] }, base);
+      const res = await client.send({ method: 'GET', path, what, expect: [200, 404] }, base).catch((err: unknown) => {
+        throw refused(err, what);
+      });
       if (res.statusCode === 404) {
         await res.body.dump();
         return undefined;
@@ -56,7 +71,11 @@ export async function openNotaryClient(o: NotaryConnectOptions): Promise<NotaryC
       return readLimited(res.body, limit, what);
     },
     async post(path, body, contentType, what) {
-      const res = await client.send({ method: 'POST', path, body, headers: { 'content-type': contentType }, what, expect: [200, 201, 204], scopes: push }, base);
+      const res = await client
+        .send({ method: 'POST', path, body, headers: { 'content-type': contentType }, what, expect: [200, 201, 204], scopes: push }, base)
+        .catch((err: unknown) => {
+          throw refused(err, what);
+        });
       await res.body.dump();
     },
     async close() {
@@ -65,4 +84,18 @@ export async function openNotaryClient(o: NotaryConnectOptions): Promise<NotaryC
     },
   };
   return new NotaryClient(http, url.host);
+}
+
+/**
+ * A refusal as one line that names the trust server (`what` does), the 401 and where
+ * credentials were looked for. The HTTP layer's text (token server and its answer) is kept after it.
+ */
+function unauthorized(err: ImgsealError, what: string, host: string, found: TrustServerCredential, registry: { domain: string } | undefined): ImgsealError {
+  // The HTTP layer's own hint (a trailing "(no credentials …)", "(check the username …)") is replaced by ours.
+  const inner = (err.message.startsWith(`${what}: `) ? err.message.slice(what.length + 2) : err.message).replace(/ \([^()]*\)$/, '');
+  const where = registry && registry.domain !== host ? `${host} or the registry ${registry.domain}` : host;
+  const creds = found.credential
+    ? `the credentials from ${found.source === '--creds' ? '--creds' : `the entry for ${found.source}`} were refused`
+    : `no credentials for ${where} (use --creds, or imgseal login ${registry?.domain ?? host})`;
+  return new ImgsealError('UNAUTHORIZED', `${what}: the trust server answered 401 Unauthorized; ${creds}: ${inner}`, { cause: err });
 }
