@@ -5,6 +5,9 @@ import type { CopyOptions, ManifestSigner, SourcePolicy } from '../copy/options.
 import { ImgsealError } from '../errors.js';
 import { loadPolicy, PolicyContext } from '../policy/index.js';
 import { gpgManifestSigner, keyFileManifestSigner, readPassphraseFile, readSigningKey } from '../signature/sign.js';
+import { decryptSigstorePrivateKey } from '../signature/sigstore-key.js';
+import { sigstoreManifestSigner } from '../signature/sigstore-sign.js';
+import { sigstorePassphrase } from './sigstore-passphrase.js';
 
 export interface PolicyFlags {
   policy?: string;
@@ -15,6 +18,7 @@ export interface PolicyFlags {
 export interface SigningFlags {
   signBy?: string;
   signByKeyFile?: string;
+  signBySigstorePrivateKey?: string;
   signPassphraseFile?: string;
   signIdentity?: string;
   removeSignatures?: boolean;
@@ -31,7 +35,8 @@ export function addSigningFlags(cmd: Command): Command {
   return cmd
     .option('--sign-by <fingerprint>', 'sign the written manifest with this GPG key (gpg with $GNUPGHOME, as skopeo)')
     .option('--sign-by-key-file <file>', 'sign the written manifest with this OpenPGP secret key file')
-    .option('--sign-passphrase-file <file>', 'passphrase of the signing key (first line of the file)')
+    .option('--sign-by-sigstore-private-key <file>', 'also or instead make a sigstore (cosign-format) signature with this encrypted private key (stored as a .sig attachment; registries.d use-sigstore-attachments)')
+    .option('--sign-passphrase-file <file>', 'passphrase of the signing key (first line of the file; for a sigstore key default $COSIGN_PASSWORD, else asked on the terminal)')
     .option('--sign-identity <reference>', 'the docker reference to sign as (default: the destination)')
     .option('--remove-signatures', 'do not copy the source signatures');
 }
@@ -49,18 +54,27 @@ export async function sourcePolicy(flags: PolicyFlags, warn: (m: string) => void
 export async function signers(flags: SigningFlags): Promise<ManifestSigner[]> {
   if (flags.signBy && flags.signByKeyFile) throw new ImgsealError('INVALID_ARGUMENT', '--sign-by and --sign-by-key-file cannot be used together');
   const passphrase = flags.signPassphraseFile ? await readPassphraseFile(flags.signPassphraseFile) : undefined;
-  if (flags.signBy) return [gpgManifestSigner({ keyIdentity: flags.signBy, ...(passphrase !== undefined ? { passphrase } : {}) })];
+  const out: ManifestSigner[] = [];
+  if (flags.signBy) out.push(gpgManifestSigner({ keyIdentity: flags.signBy, ...(passphrase !== undefined ? { passphrase } : {}) }));
   if (flags.signByKeyFile) {
-    let bytes: Buffer;
-    try {
-      bytes = await readFile(flags.signByKeyFile);
-    } catch (err) {
-      throw new ImgsealError('INVALID_ARGUMENT', `reading signing key ${flags.signByKeyFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
-    return [keyFileManifestSigner(await readSigningKey(bytes, flags.signByKeyFile, passphrase))];
+    out.push(keyFileManifestSigner(await readSigningKey(await readKeyFile(flags.signByKeyFile), flags.signByKeyFile, passphrase)));
   }
-  if (flags.signPassphraseFile) throw new ImgsealError('INVALID_ARGUMENT', '--sign-passphrase-file needs --sign-by or --sign-by-key-file');
-  return [];
+  if (flags.signBySigstorePrivateKey) {
+    const file = flags.signBySigstorePrivateKey;
+    const text = await readKeyFile(file);
+    const pass = passphrase ?? (await sigstorePassphrase({ fileFlag: '--sign-passphrase-file', what: `the sigstore private key ${file}` }));
+    out.push(sigstoreManifestSigner(await decryptSigstorePrivateKey(text, pass, file), { keyName: file }));
+  }
+  if (flags.signPassphraseFile && out.length === 0) throw new ImgsealError('INVALID_ARGUMENT', '--sign-passphrase-file needs --sign-by, --sign-by-key-file or --sign-by-sigstore-private-key');
+  return out;
+}
+
+async function readKeyFile(path: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (err) {
+    throw new ImgsealError('INVALID_ARGUMENT', `reading signing key ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
 }
 
 /** Puts --registries.d, --remove-signatures and the signing flags into copy options. */

@@ -57,6 +57,8 @@ export interface SourcePolicy {
 export interface ManifestSigner {
   /** For messages: `simple signing with key BC83…403D`. */
   readonly description: string;
+  /** The kind of signature it makes (default simple-signing), so a destination can refuse early. */
+  readonly kind?: UntrustedSignature['kind'];
   sign(manifest: ManifestBlob, dockerReference: string): Promise<UntrustedSignature>;
 }
 

@@ -41,7 +41,13 @@ export class SignatureLedger {
    * must be written (the source's, or new ones).
    */
   async checkDestination(dest: ImageDestination, topDigests: Digest[]): Promise<void> {
-    if (canStoreSignatures(dest)) return;
+    if (canStoreSignatures(dest)) {
+      if (!dest.checkSignatureKinds) return;
+      const kinds = new Set((this.opts.sign?.signers ?? []).map((s) => s.kind ?? 'simple-signing'));
+      for (const d of topDigests) for (const s of await this.carried(d)) kinds.add(s.kind);
+      await dest.checkSignatureKinds([...kinds]);
+      return;
+    }
     if (this.opts.sign?.signers.length) {
       throw new ImgsealError('SIGNATURES_NOT_SUPPORTED', `Can not sign ${dest.reference.toString()}: this destination cannot store signatures`);
     }

@@ -80,6 +80,7 @@ export function gpgSign(o: GpgSignerOptions, payload: Buffer): Promise<Buffer> {
 export function gpgManifestSigner(o: GpgSignerOptions): ManifestSigner {
   return {
     description: `simple signing with key ${o.keyIdentity}`,
+    kind: 'simple-signing',
     async sign(manifest: ManifestBlob, dockerReference: string): Promise<UntrustedSignature> {
       const payload = serializePayload({ dockerManifestDigest: manifest.digest, dockerReference, creator: CREATOR, timestamp: timestamp(o.now) });
       return { kind: 'simple-signing', untrustedBlob: await gpgSign(o, payload) };
@@ -118,6 +119,7 @@ export async function openpgpSign(key: openpgp.PrivateKey, payload: Buffer, date
 export function keyFileManifestSigner(key: openpgp.PrivateKey, now?: () => number): ManifestSigner {
   return {
     description: `simple signing with key ${key.getFingerprint().toUpperCase()}`,
+    kind: 'simple-signing',
     async sign(manifest: ManifestBlob, dockerReference: string): Promise<UntrustedSignature> {
       const payload = serializePayload({ dockerManifestDigest: manifest.digest, dockerReference, creator: CREATOR, timestamp: timestamp(now) });
       return { kind: 'simple-signing', untrustedBlob: await openpgpSign(key, payload, now ? new Date(now()) : undefined) };

@@ -136,6 +136,12 @@ export interface ImageDestination {
    * other write, nothing is visible before commit where the store allows it.
    */
   putSignatures?(manifestDigest: Digest, signatures: UntrustedSignature[], opts?: { signal?: AbortSignal }): Promise<void>;
+  /**
+   * Optional: fails (before anything is written) when signatures of one of these kinds
+   * cannot be stored here, e.g. sigstore attachments a registry's registries.d scope
+   * does not enable. Without it, putSignatures stores every kind.
+   */
+  checkSignatureKinds?(kinds: readonly UntrustedSignature['kind'][]): Promise<void>;
   /** Makes the image visible under the reference (index.json, archive file, tag). */
   commit(): Promise<void>;
   close(): Promise<void>;

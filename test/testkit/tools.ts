@@ -15,8 +15,11 @@ const found = new Map<string, boolean>();
 export function haveTool(name: string): boolean {
   let ok = found.get(name);
   if (ok === undefined) {
-    const r = spawnSync(name, ['--version'], { stdio: 'ignore' });
-    ok = !r.error && r.status === 0;
+    // Most tools answer --version; openssl 3 only `openssl version`.
+    ok = [['--version'], ['version']].some((args) => {
+      const r = spawnSync(name, args, { stdio: 'ignore' });
+      return !r.error && r.status === 0;
+    });
     found.set(name, ok);
   }
   return ok;

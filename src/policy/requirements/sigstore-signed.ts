@@ -8,15 +8,13 @@
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { isImgsealError } from '../../errors.js';
 import { COSIGN_SIGNATURE_TYPE, parsePayload } from '../../signature/payload.js';
+import { COSIGN_SIGNATURE_ANNOTATION, COSIGN_SIMPLESIGNING_MIME } from '../../signature/sigstore-sign.js';
 import { requireDigestMatches } from '../../signature/simple-signing.js';
 import { identityMatches } from '../identity.js';
 import type { PolicyRequirement } from '../types.js';
 import { accepted, noneAccepted, rejected, type RequirementInput, type RequirementResult } from './types.js';
 
 type SigstoreSigned = Extract<PolicyRequirement, { type: 'sigstoreSigned' }>;
-
-export const COSIGN_SIMPLESIGNING_MIME = 'application/vnd.dev.cosign.simplesigning.v1+json';
-export const COSIGN_SIGNATURE_ANNOTATION = 'dev.cosignproject.cosign/signature';
 
 function publicKeyOf(bytes: Buffer, i: number): KeyObject {
   // keyData is base64 of the PEM file; keyPath files are PEM.

@@ -12,6 +12,7 @@ import type { Descriptor } from '../../model/descriptor.js';
 import type { Digest } from '../../model/digest.js';
 import type { ImageDestination, ImageReference, ManifestBlob, PutBlobInfo, PutBlobResult, UntrustedSignature } from '../types.js';
 import type { RegistrySignatures } from './signatures.js';
+import type { SigstoreAttachments } from './sigstore-attachments.js';
 import { discard, readText } from '../../http/index.js';
 import type { RegistryClient } from './client.js';
 import type { ParsedDockerReference } from './reference.js';
@@ -30,6 +31,8 @@ export class DockerImageDestination implements ImageDestination {
   private newRepository: Promise<boolean> | undefined;
   /** The manifest commit() tags. */
   private topLevel: ManifestBlob | undefined;
+  /** `.sig` manifests staged by putSignatures, tagged in commit() (by signed manifest digest). */
+  private readonly attachmentsToTag = new Map<Digest, ManifestBlob>();
 
   constructor(
     readonly reference: ImageReference,
@@ -40,13 +43,26 @@ export class DockerImageDestination implements ImageDestination {
     this.uploader = new BlobUploader(client);
   }
 
-  /** Simple signatures go to the lookaside staging store (registries.d); sigstore ones are not written yet. */
-  async putSignatures(manifestDigest: Digest, signatures: UntrustedSignature[]): Promise<void> {
-    if (signatures.some((s) => s.kind !== 'simple-signing')) {
-      throw new ImgsealError('SIGNATURES_NOT_SUPPORTED', `Can not copy signatures to ${this.reference.toString()}: writing sigstore attachments is not supported yet (use --remove-signatures)`);
-    }
+  /**
+   * Simple signatures go to the lookaside staging store (registries.d) at once. Sigstore
+   * signatures become a `.sig` attachment (registries.d use-sigstore-attachments): its
+   * blobs are uploaded here, merged with an attachment already in the registry, and the
+   * `.sig` tag is set in commit(), just before the image's tag.
+   */
+  async putSignatures(manifestDigest: Digest, signatures: UntrustedSignature[], opts?: { signal?: AbortSignal }): Promise<void> {
     if (!this.signatures) throw new ImgsealError('INTERNAL', `${this.reference.toString()}: no signature storage`);
-    await this.signatures.write(manifestDigest, signatures);
+    const sigstore = signatures.filter((s): s is Extract<UntrustedSignature, { kind: 'sigstore' }> => s.kind === 'sigstore');
+    if (sigstore.length > 0) await this.signatures.requireAttachmentsEnabled(this.reference.toString());
+    await this.signatures.writeSimple(manifestDigest, signatures);
+    if (sigstore.length === 0) return;
+    const attachments = this.signatures.attachments as SigstoreAttachments;
+    const staged = await attachments.stage(manifestDigest, sigstore, (bytes, info) => this.putBlobBytes(bytes, info, opts), opts?.signal);
+    if (staged) this.attachmentsToTag.set(manifestDigest, staged);
+  }
+
+  /** Fails before anything is written when signatures of a kind cannot be stored here. */
+  async checkSignatureKinds(kinds: readonly UntrustedSignature['kind'][]): Promise<void> {
+    if (kinds.includes('sigstore')) await this.signatures?.requireAttachmentsEnabled(this.reference.toString());
   }
 
   /** A copy from another repository on the same registry mounts blobs instead of copying them. */
@@ -164,10 +180,17 @@ export class DockerImageDestination implements ImageDestination {
     }
   }
 
-  /** Tags the top-level manifest (a reference by digest needs no tag: the push made it visible). */
+  /**
+   * Sets the `.sig` tags first, then the image's tag: whoever pulls the new tag finds its
+   * signatures. Should the image's tag then fail, a `.sig` tag names a digest that no tag
+   * of ours points at (readers only look it up by that digest), and the old tag still
+   * names the old image. A reference by digest needs no tag: the push made it visible.
+   */
   async commit(): Promise<void> {
     const top = this.topLevel;
     if (!top) throw new ImgsealError('INTERNAL', `committing ${this.reference.toString()}: no top-level manifest was written`);
+    const attachments = this.signatures?.attachments;
+    for (const [digest, manifest] of this.attachmentsToTag) await attachments?.tag(digest, manifest);
     if (!this.ref.digest) await this.pushManifest(top, this.ref.tag ?? 'latest');
   }
 

@@ -34,13 +34,13 @@ export class DockerReference implements ImageReference {
   async newImageSource(ctx: SystemContext): Promise<ImageSource> {
     const [{ RegistryClient }, { DockerImageSource }, { RegistrySignatures }] = await Promise.all([import('./client.js'), import('./source.js'), import('./signatures.js')]);
     const client = await RegistryClient.open({ ref: this.parsed, actions: ['pull'], ctx });
-    return new DockerImageSource(this, this.parsed, client, new RegistrySignatures(this.parsed, ctx));
+    return new DockerImageSource(this, this.parsed, client, new RegistrySignatures(this.parsed, ctx, client));
   }
 
   async newImageDestination(ctx: SystemContext): Promise<DockerImageDestination & ImageDestination> {
     const [{ RegistryClient }, { DockerImageDestination }, { RegistrySignatures }] = await Promise.all([import('./client.js'), import('./destination.js'), import('./signatures.js')]);
     const client = await RegistryClient.open({ ref: this.parsed, actions: ['pull', 'push'], ctx });
-    return new DockerImageDestination(this, this.parsed, client, new RegistrySignatures(this.parsed, ctx));
+    return new DockerImageDestination(this, this.parsed, client, new RegistrySignatures(this.parsed, ctx, client));
   }
 }
 
