@@ -6,15 +6,16 @@
  * saying so.
  */
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
-import { isImgsealError } from '../../errors.js';
+import { ImgsealError, isImgsealError } from '../../errors.js';
 import { COSIGN_SIGNATURE_TYPE, parsePayload } from '../../signature/payload.js';
 import { COSIGN_SIGNATURE_ANNOTATION, COSIGN_SIMPLESIGNING_MIME } from '../../signature/sigstore-sign.js';
-import { requireDigestMatches } from '../../signature/simple-signing.js';
-import { identityMatches } from '../identity.js';
 import type { PolicyRequirement } from '../types.js';
-import { accepted, noneAccepted, rejected, type RequirementInput, type RequirementResult } from './types.js';
+import type { UntrustedSignature } from '../../transports/types.js';
+import { firstAcceptedSignature } from './accept-payload.js';
+import { rejected, type RequirementInput, type RequirementResult } from './types.js';
 
 type SigstoreSigned = Extract<PolicyRequirement, { type: 'sigstoreSigned' }>;
+type SigstoreSignature = Extract<UntrustedSignature, { kind: 'sigstore' }>;
 
 function publicKeyOf(bytes: Buffer, i: number): KeyObject {
   // keyData is base64 of the PEM file; keyPath files are PEM.
@@ -39,31 +40,18 @@ export async function evaluateSigstoreSigned(req: SigstoreSigned, input: Require
     if (isImgsealError(err)) throw err;
     return rejected((err as Error).message);
   }
-  const reasons: string[] = [];
-  for (const sig of input.untrustedSignatures) {
-    if (sig.kind !== 'sigstore' || sig.mimeType !== COSIGN_SIMPLESIGNING_MIME) continue;
-    const b64 = sig.untrustedAnnotations[COSIGN_SIGNATURE_ANNOTATION];
-    if (b64 === undefined) {
-      reasons.push(`missing ${COSIGN_SIGNATURE_ANNOTATION} annotation`);
-      continue;
-    }
-    const raw = Buffer.from(b64, 'base64');
-    if (!keys.some((k) => verifyCosignSignature(k, sig.untrustedPayload, raw))) {
-      reasons.push('cryptographic signature verification failed: invalid signature');
-      continue;
-    }
-    try {
-      const payload = parsePayload(sig.untrustedPayload, COSIGN_SIGNATURE_TYPE);
-      requireDigestMatches(payload, input.manifest);
-      if (!identityMatches(req.signedIdentity, input.imageReference, payload.dockerReference)) {
-        reasons.push(`Signature for identity ${payload.dockerReference} is not accepted`);
-        continue;
-      }
-      return accepted;
-    } catch (err) {
-      if (!isImgsealError(err)) throw err;
-      reasons.push(err.message);
-    }
-  }
-  return noneAccepted(reasons);
+  const candidates = input.untrustedSignatures.filter((s): s is SigstoreSignature => s.kind === 'sigstore' && s.mimeType === COSIGN_SIMPLESIGNING_MIME);
+  return firstAcceptedSignature(
+    candidates,
+    async (sig) => {
+      const b64 = sig.untrustedAnnotations[COSIGN_SIGNATURE_ANNOTATION];
+      if (b64 === undefined) throw new ImgsealError('SIGNATURE_INVALID', `missing ${COSIGN_SIGNATURE_ANNOTATION} annotation`);
+      const raw = Buffer.from(b64, 'base64');
+      if (!keys.some((k) => verifyCosignSignature(k, sig.untrustedPayload, raw))) throw new ImgsealError('SIGNATURE_INVALID', 'cryptographic signature verification failed: invalid signature');
+      // Parsed only now that the signature over these exact bytes holds.
+      return parsePayload(sig.untrustedPayload, COSIGN_SIGNATURE_TYPE);
+    },
+    req.signedIdentity,
+    input,
+  );
 }
