@@ -221,3 +221,31 @@ test('where credentials come from: docker\'s config.json, an entry for the trust
   assertOneLineFailure(r, /No valid trust data for v1/, 'pull of a revoked tag');
   assert.equal(existsSync(refused), false);
 });
+
+test('the notary CLI publishes through the token server (NOTARY_AUTH, the trust dir shared with imgseal); imgseal\'s content-trust pull follows', async (t) => {
+  const p = peers(t);
+  if (!p || !v1) {
+    if (isCI()) assert.fail('the first test did not sign v1');
+    return;
+  }
+  const { reg, srv, user, password } = p;
+  const gun = `${reg.host}/team/app`;
+  const e = env(srv);
+  const dir = work.dir('img2');
+  const img = await buildLayout(dir, [{ files: { 'app/version.txt': 'two' }, compression: 'gzip' }], { ref: 'v' });
+  await imgsealOk(['copy', '-q', '--dest-tls-verify=false', `oci:${dir}:v`, `docker://${gun}:v2`], { env: e });
+  const size = img.manifestBytes.length;
+  // docker's trust dir is notary's: the CLI signs into `targets` with the key imgseal made when it initialised the repository.
+  const add = await notaryCli(srv, join(dockerConfig, 'trust'), ['addhash', '-p', gun, 'v2', String(size), '--sha256', img.manifest.digest.slice(7)], {
+    NOTARY_AUTH: b64(`${user}:${password}`),
+    NOTARY_TARGETS_PASSPHRASE: PASS.DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE,
+    NOTARY_SNAPSHOT_PASSPHRASE: PASS.DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE,
+  });
+  assert.equal(add.code, 0, add.stdout + add.stderr);
+  assert.match(add.stdout, /Successfully published changes/);
+  const inspect = JSON.parse((await imgsealOk(['trust', 'inspect', `${gun}:v2`, '--trust-ca', srv.ca], { env: e })).stdout);
+  assert.deepEqual(inspect[0].SignedTags, [{ SignedTag: 'v2', Digest: img.manifest.digest.slice(7), Signers: [] }]);
+  const out = work.dir('pulled-v2');
+  await imgsealOk(['copy', '-q', '--content-trust', '--src-tls-verify=false', '--trust-ca', srv.ca, `docker://${gun}:v2`, `oci:${out}:v2`], { env: e });
+  assert.equal(JSON.parse(readFileSync(join(out, 'index.json'), 'utf8')).manifests[0].digest, img.manifest.digest);
+});
