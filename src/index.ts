@@ -90,3 +90,4 @@ export {
 export { VERSION } from './version.js';
 export { parsePolicy, loadPolicy, evaluatePolicy, checkImagePolicy, PolicyContext, type Policy, type PolicyRequirement, type Verdict, type ImageVerdict } from './policy/index.js';
 export { verifySimpleSignature, gpgManifestSigner, keyFileManifestSigner, type VerifiedSimpleSignature } from './signature/index.js';
+export { sigstoreManifestSigner, decryptSigstorePrivateKey, generateSigstoreKeyFiles } from './signature/index.js';

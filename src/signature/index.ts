@@ -5,3 +5,5 @@ export { parsePayload, serializePayload, type SignaturePayload } from './payload
 export { parseStoredSignature, serializeStoredSignature } from './storage-format.js';
 export { loadRegistriesDir, signatureStorageFor } from './registries-d.js';
 export { readLookaside, writeLookaside, lookasideUrl } from './lookaside.js';
+export { decryptSigstorePrivateKey, encryptSigstorePrivateKey, generateSigstoreKeyFiles, publicKeyPem } from './sigstore-key.js';
+export { sigstoreManifestSigner, makeSigstoreSignature } from './sigstore-sign.js';

@@ -19,6 +19,7 @@ canonicalJson resolveTrustedImage resolveTrustedTag trustInspect trustKeyGenerat
 trustSignerRemove verifyRepository
 pkcs7Scheme pkcs11Scheme
 PolicyContext checkImagePolicy evaluatePolicy loadPolicy parsePolicy verifySimpleSignature gpgManifestSigner keyFileManifestSigner
+sigstoreManifestSigner decryptSigstorePrivateKey generateSigstoreKeyFiles
 KeySyncAgent SecretApiSource readSecretVolume KeyProtectClient parseKeyProtectConfig KeyProtectKms Pkcs11Kms parsePkcs11KmsConfig routeUnwrap`.split(/\s+/);
 
 const root = new URL('../../../', import.meta.url);
