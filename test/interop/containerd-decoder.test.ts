@@ -9,6 +9,7 @@ import { after, before, describe, test, type TestContext } from 'node:test';
 import { FIXTURES, runCli } from '../testkit/cli.js';
 import { criPull, snapshotPath, startContainerd, stopContainerd, type ContainerdPeer } from '../testkit/containerd.js';
 import { isCI, startRegistryPeer, stopRegistryPeer, type RegistryPeer } from '../testkit/peers.js';
+import { addAesKey, useSoftHsmToken } from '../testkit/softhsm.js';
 import { requireTool, skopeo } from '../testkit/tools.js';
 import { sha256 } from '../node/decoder-helpers.js';
 import { writeSecretVolume } from '../node/keysync-helpers.js';
@@ -18,6 +19,7 @@ const PRIV = join(FIXTURES, 'jwe-rsa2048/keys/rsa1_priv.pem');
 const HELLO = 'hello ocicrypt test vector\n';
 
 const work = mkdtempSync(join(tmpdir(), 'imgseal-ctd-'));
+const hsm = useSoftHsmToken();
 let registry: RegistryPeer | undefined;
 let containerd: ContainerdPeer | undefined;
 let reason = '';
@@ -158,5 +160,37 @@ describe('containerd 1.6 CRI pull with imgseal decoder (node key model)', { conc
     assert.equal(r.ok, false);
     assert.match(r.error, /missing private key needed for decryption/);
     assert.equal(await snapshotPath(p.ctd, ref), undefined);
+  });
+
+  test('a kp-key Secret wrapped on a SoftHSM token: keysync unwraps it through PKCS#11, then the CRI pull decrypts', async (t) => {
+    const p = peers(t);
+    const tk = hsm.get(t);
+    if (!p || !tk) return;
+    await addAesKey(tk, 'ctd-kek', '2d');
+    const cfg = join(work, 'pkcs11.json');
+    writeFileSync(cfg, JSON.stringify({ 'module-path': tk.module, 'token-label': tk.tokenLabel, 'key-label': 'ctd-kek', 'pin-env': 'NODE_PIN', 'module-env': { SOFTHSM2_CONF: tk.softhsmConf } }));
+    const env = { OCICRYPT_CONFIG: tk.ocicryptConfig, NODE_PIN: tk.pin };
+    // A key nothing else on this node has, wrapped by the token's AES key.
+    const key = join(work, 'node-key');
+    assert.equal((await runCli(['keygen', '--type', 'ec', '-o', key])).code, 0);
+    const wrapped = join(work, 'node-key.wrapped');
+    const w = await runCli(['kms', 'wrap', '--pkcs11-config', cfg, `${key}.key`, wrapped], { env });
+    assert.equal(w.code, 0, w.stderr);
+    const volume = join(work, 'secret-volume', 'wrapped-keys');
+    writeSecretVolume(volume, { 'node.pem': readFileSync(wrapped) });
+    const k = await runCli(['keysync', '--once', '--from-dir', volume, '--secret-type', 'kp-key', '--pkcs11-config', cfg, '--keys-dir', p.ctd.keysDir, '--namespace', 'image-key-synchronizer'], { env });
+    assert.equal(k.code, 0, k.stderr);
+    assert.doesNotMatch(k.stdout + k.stderr, new RegExp(`${tk.pin}|PRIVATE KEY`));
+    const file = join(p.ctd.keysDir, 'keysync_image-key-synchronizer_wrapped-keys_node.pem');
+    assert.deepEqual(readdirSync(p.ctd.keysDir), ['keysync_image-key-synchronizer_wrapped-keys_node.pem']);
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    assert.deepEqual(readFileSync(file), readFileSync(`${key}.key`));
+    const ref = `${p.reg.host}/enc/pkcs11-wrapped:v1`;
+    await skopeo(['copy', '--dest-tls-verify=false', '--encryption-key', `jwe:${key}.pub.pem`, `oci:${plainLayout()}:base`, `docker://${ref}`]);
+    const r = await criPull(p.ctd, ref);
+    assert.equal(r.ok, true, r.error);
+    const snap = await snapshotPath(p.ctd, ref);
+    assert.ok(snap, 'committed snapshot');
+    assert.equal(readFileSync(join(snap, 'hello.txt'), 'utf8'), HELLO);
   });
 });

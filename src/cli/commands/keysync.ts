@@ -19,6 +19,7 @@ interface KeysyncFlags {
   secretName?: string;
   secretType: string;
   keyprotectConfig?: string;
+  pkcs11Config?: string;
   resync: string;
   healthPort?: string;
   healthAddress: string;
@@ -42,6 +43,7 @@ export function registerKeysync(program: Command): void {
     .option('--secret-name <name>', 'with --from-dir: the Secret name used in key file names (default: the folder name)')
     .option('--secret-type <type>', 'with --from-dir: key or kp-key', 'key')
     .option('--keyprotect-config <file>', 'Key Protect config.json for kp-key Secrets (default: the keyprotect-config Secret)')
+    .option('--pkcs11-config <file>', 'PKCS#11 config for kp-key entries wrapped by `imgseal kms wrap --pkcs11-config` (a token on this node)')
     .option('--resync <seconds>', 'full relist / re-read interval', '300')
     .option('--health-port <port>', 'serve /healthz and /readyz on this port')
     .option('--health-address <addr>', 'address for the health endpoint', '127.0.0.1')
@@ -51,7 +53,7 @@ export function registerKeysync(program: Command): void {
       if (flags.fromDir && flags.kubeconfig) throw new ImgsealError('INVALID_ARGUMENT', '--from-dir and --kubeconfig exclude each other');
       const resyncMs = positive(flags.resync, '--resync') * 1000;
       // The agent and @kubernetes/client-node (~60 MiB) load here, not for every imgseal run.
-      const { loadKeyProtectConfig } = await import('../../node/kms/index.js');
+      const { loadKeyProtectConfig, loadPkcs11KmsConfig, Pkcs11Kms } = await import('../../node/kms/index.js');
       const { KeySyncAgent, SecretApiSource, loadKubeConfig, readNodeLabels, readSecretVolume, startHealthServer, watchSecretVolume } = await import('../../node/keysync/index.js');
       let failures = 0;
       const error = (line: string): void => {
@@ -59,12 +61,15 @@ export function registerKeysync(program: Command): void {
         process.stderr.write(`imgseal keysync: ${line}\n`);
       };
       const keyProtectConfig = flags.keyprotectConfig ? await loadKeyProtectConfig(flags.keyprotectConfig) : undefined;
+      // Read now, so a bad file is one line at start; the PIN is read at each unwrap.
+      const pkcs11 = flags.pkcs11Config ? new Pkcs11Kms(await loadPkcs11KmsConfig(flags.pkcs11Config), { env: process.env }) : undefined;
       const nodeName = process.env.NODE_NAME;
       const kc = flags.fromDir ? undefined : loadKubeConfig(flags.kubeconfig);
       const agent = new KeySyncAgent({
         keysDir: flags.keysDir,
         namespace: flags.namespace,
         ...(keyProtectConfig ? { keyProtectConfig } : {}),
+        ...(pkcs11 ? { kms: { pkcs11 } } : {}),
         nodeLabels: async () => (kc && nodeName ? readNodeLabels(kc, nodeName) : undefined),
         audit: (r) => process.stdout.write(`${JSON.stringify(r)}\n`),
         error,
