@@ -4,7 +4,6 @@
  * stdin, payload on fd 3, verified plaintext on stdout, one line on stderr on failure.
  */
 import { spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
 import type { Command } from 'commander';
 import { decodeLayer, parsePayload, readPayloadFd } from '../../node/decoder/index.js';
 
@@ -42,8 +41,12 @@ export async function runDecoder(keysDir: string | undefined): Promise<void> {
     const payload = parsePayload(readPayloadFd(3));
     await decodeLayer({
       input: process.stdin,
-      // Our own stream on fd 1: ending it closes the pipe, which is containerd's EOF.
-      output: createWriteStream('', { fd: 1 }),
+      // process.stdout, not a raw fs stream on fd 1: once anything touches
+      // process.stdout (a worker thread does, to forward its output) libuv makes the
+      // pipe non-blocking, and fs writes then fail with EAGAIN ("write failed") whenever
+      // containerd reads slower than we write. libuv's pipe handle waits instead.
+      // containerd's EOF is our exit.
+      output: process.stdout,
       payload,
       ...(keysDir ? { keysDir } : {}),
       ...(process.env.STREAM_PROCESSOR_MEDIATYPE ? { mediaType: process.env.STREAM_PROCESSOR_MEDIATYPE } : {}),
