@@ -4,7 +4,8 @@
  * folder. It records the paths asked for, so a test can prove a peer read from it.
  */
 import { createReadStream, existsSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join, normalize } from 'node:path';
 
@@ -16,9 +17,16 @@ export interface LookasideServer {
   close(): Promise<void>;
 }
 
-export function serveReadOnly(root: string): Promise<LookasideServer> {
+export interface ServeOptions {
+  /** Serve HTTPS with this certificate and key (PEM). */
+  tls?: { cert: string; key: string };
+  host?: string;
+  port?: number;
+}
+
+export function serveReadOnly(root: string, opts: ServeOptions = {}): Promise<LookasideServer> {
   const requests: string[] = [];
-  const server = createServer((req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const urlPath = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     const answer = (status: number): void => {
       requests.push(`${status} ${urlPath}`);
@@ -30,11 +38,13 @@ export function serveReadOnly(root: string): Promise<LookasideServer> {
     requests.push(`200 ${urlPath}`);
     res.writeHead(200, { 'content-type': 'application/octet-stream' });
     createReadStream(path).pipe(res);
-  });
+  };
+  const server: Server = opts.tls ? createHttpsServer(opts.tls, handler) : createServer(handler);
+  const host = opts.host ?? '127.0.0.1';
   return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () =>
+    server.listen(opts.port ?? 0, host, () =>
       resolve({
-        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        url: `${opts.tls ? 'https' : 'http'}://${host}:${(server.address() as AddressInfo).port}`,
         server,
         requests,
         close: () => new Promise<void>((r) => {
