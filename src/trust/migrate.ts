@@ -2,8 +2,8 @@
  * Leaving Docker Content Trust (no anchor has this): for each tag the trust data signs,
  * verify it through Notary one last time, check that the registry still serves exactly
  * that digest (by digest, with the size the trust data records), and sign exactly that
- * digest in a format that stays (simple signing, stored where registries.d says), next to
- * the signatures already there. The report records what was verified and what was signed.
+ * digest in the formats that stay (simple signing in the lookaside store registries.d names,
+ * and/or a sigstore signature as a `.sig` attachment), next to the signatures already there. The report records what was verified and what was signed.
  */
 import { ImgsealError, isImgsealError } from '../errors.js';
 import type { ManifestSigner } from '../copy/options.js';
@@ -41,7 +41,7 @@ export interface MigrateOptions extends TrustOptions {
 }
 
 export async function trustMigrate(ref: DockerReference, tags: readonly string[] | undefined, o: MigrateOptions): Promise<MigrationReport> {
-  if (o.signers.length === 0) throw new ImgsealError('INVALID_ARGUMENT', 'trust migrate needs a signing key: --sign-by FINGERPRINT or --sign-by-key-file FILE');
+  if (o.signers.length === 0) throw new ImgsealError('INVALID_ARGUMENT', 'trust migrate needs a signing key: --sign-by FINGERPRINT, --sign-by-key-file FILE or --sign-by-sigstore-private-key FILE');
   const gun = gunOf(ref);
   const { trustServerFor } = await import('./content-trust.js');
   const now = o.now?.() ?? new Date();

@@ -118,6 +118,33 @@ test('sign, inspect, content-trust pull and revoke, read back by the notary CLI'
   assert.notEqual(skMoved.code, 0, 'the moved tag carries no signature');
   assert.match(skMoved.stderr, /Source image rejected/);
 
+  // The same migration into a cosign-style signature: a .sig attachment beside the image,
+  // which imgseal accepts under sigstoreSigned with that key, and refuses with another.
+  const COSIGN = { COSIGN_PASSWORD: 'cosign-pass-1234' };
+  await imgsealOk(['generate-sigstore-key', '--output-prefix', join(work.root, 'mig-a')], { env: COSIGN });
+  await imgsealOk(['generate-sigstore-key', '--output-prefix', join(work.root, 'mig-b')], { env: COSIGN });
+  const regdSig = join(work.root, 'registries.d-sigstore');
+  mkdirSync(regdSig, { recursive: true });
+  writeFileSync(join(regdSig, 'default.yaml'), `default-docker:\n  lookaside: file://${sigstore}\n  use-sigstore-attachments: true\n`);
+  const migSig = await imgsealOk(['trust', 'migrate', `${gun}:v1`, '--sign-by-sigstore-private-key', join(work.root, 'mig-a.private'), '--registries.d', regdSig, '--tls-verify=false', ...trustFlags], { env: { ...e, ...COSIGN } });
+  const sigReport = JSON.parse(migSig.stdout)[0];
+  assert.equal(sigReport.complete, true);
+  assert.equal(sigReport.tags[0].digest, v1.digest);
+  assert.equal(sigReport.tags[0].signedWith.length, 1);
+  const attachment = await runTool('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${gun}:${v1.digest.replace(':', '-')}.sig`]);
+  assert.equal(attachment.code, 0, attachment.stderr);
+  assert.deepEqual(JSON.parse(attachment.stdout).layers.map((l: { mediaType: string }) => l.mediaType), ['application/vnd.dev.cosign.simplesigning.v1+json']);
+  const sigPolicy = (pubFile: string): string => {
+    const f = join(work.root, `sigstore-${pubFile.endsWith('mig-a.pub') ? 'a' : 'b'}.json`);
+    writeFileSync(f, JSON.stringify({ default: [{ type: 'reject' }], transports: { docker: { [gun]: [{ type: 'sigstoreSigned', keyPath: pubFile }] }, oci: { '': [{ type: 'insecureAcceptAnything' }] } } }));
+    return f;
+  };
+  await imgsealOk(['copy', '-q', '--remove-signatures', '--policy', sigPolicy(join(work.root, 'mig-a.pub')), '--registries.d', regdSig, '--src-tls-verify=false', `docker://${gun}@${v1.digest}`, `oci:${work.dir('sig-migrated')}:v1`], { env: e });
+  const wrongKeyDir = work.dir('sig-wrong-key');
+  const wrongKey = await imgseal(['copy', '-q', '--remove-signatures', '--policy', sigPolicy(join(work.root, 'mig-b.pub')), '--registries.d', regdSig, '--src-tls-verify=false', `docker://${gun}@${v1.digest}`, `oci:${wrongKeyDir}:v1`], { env: e });
+  assertOneLineFailure(wrongKey, /Source image rejected/, 'a sigstore signature by another key');
+  assert.equal(existsSync(wrongKeyDir), false);
+
   // Revoke: no signature left, and content trust refuses the tag, writing nothing.
   await imgsealOk(['trust', 'revoke', `${gun}:v1`, ...trustFlags], { env: e });
   const after = JSON.parse((await imgsealOk(['trust', 'inspect', gun, ...trustFlags], { env: e })).stdout);

@@ -140,11 +140,12 @@ export function registerTrust(program: Command): void {
       .argument('<image...>', 'HOST/REPO[:TAG] (without a tag: every signed tag); several tags of one repository may be given')
       .option('--sign-by <fingerprint>', 'sign with this GPG key (gpg with $GNUPGHOME, as skopeo)')
       .option('--sign-by-key-file <file>', 'sign with this OpenPGP secret key file')
-      .option('--sign-passphrase-file <file>', 'passphrase of the signing key (first line of the file)')
+      .option('--sign-by-sigstore-private-key <file>', 'also or instead make a sigstore (cosign-format) signature with this encrypted private key, stored as a .sig attachment (registries.d use-sigstore-attachments)')
+      .option('--sign-passphrase-file <file>', 'passphrase of the signing key (first line of the file; for a sigstore key default $COSIGN_PASSWORD, else asked on the terminal)')
       .option('--registries.d <dir>', 'registries.d folder: where the new signatures are stored (lookaside-staging)')
       .option('--report <file>', 'also write the JSON report to this file')
-      .description('leave Docker Content Trust: verify each signed tag through Notary, check the registry serves that digest, and sign exactly that digest with simple signing'),
-  ).action(async (images: string[], flags: TrustFlags & { signBy?: string; signByKeyFile?: string; signPassphraseFile?: string; report?: string }) => {
+      .description('leave Docker Content Trust: verify each signed tag through Notary, check the registry serves that digest, and sign exactly that digest with simple signing and/or a sigstore signature'),
+  ).action(async (images: string[], flags: TrustFlags & { signBy?: string; signByKeyFile?: string; signBySigstorePrivateKey?: string; signPassphraseFile?: string; report?: string }) => {
     const { trustMigrate } = await import('../../trust/migrate.js');
     const signWith = await signers(flags);
     const registriesDir = registriesDirOf(flags as never);
