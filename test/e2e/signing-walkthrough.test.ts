@@ -119,7 +119,10 @@ mount -t overlay overlay -o lowerdir=/etc,upperdir=$W/ov/etc-u,workdir=$W/ov/etc
 mount -t overlay overlay -o lowerdir=/srv,upperdir=$W/ov/srv-u,workdir=$W/ov/srv-w /srv
 # /var/lib too: root's default lookaside is /var/lib/containers/sigstore
 mount -t overlay overlay -o lowerdir=/var/lib,upperdir=$W/ov/var-u,workdir=$W/ov/var-w /var/lib
-ip link set lo up
+# the new network namespace's loopback starts down (ip is not on every machine: an ioctl then)
+if command -v ip >/dev/null; then ip link set lo up; else
+  python3 -c 'import socket, fcntl, struct; fcntl.ioctl(socket.socket(socket.AF_INET, socket.SOCK_DGRAM), 0x8914, struct.pack("16sH22x", b"lo", 0x9))'
+fi
 printf '127.0.0.2 registry.example.com\\n127.0.0.3 sigs.example.com\\n' >>/etc/hosts
 for h in registry.example.com sigs.example.com; do mkdir -p /etc/containers/certs.d/$h; cp $W/pki/ca.crt /etc/containers/certs.d/$h/; done
 env -i PATH="$PATH" docker-registry serve $W/registry.yml >$W/registry.log 2>&1 &
