@@ -105,12 +105,15 @@ export class HttpClient {
     const url = /^https?:\/\//.test(spec.path) ? spec.path : `${base}${spec.path}`;
     const replayable = !(spec.body !== undefined && !Buffer.isBuffer(spec.body));
     let authRetried = false;
+    // Scopes a 401's challenge named beyond ours (e.g. notary's `/v2/` wants `registry:catalog:*`): asked for on the one retry.
+    let challengeScopes: string[] = [];
+    const scopesNow = (): string[] => [...(spec.scopes ?? this.scopes), ...challengeScopes];
     // Bounded: each `continue` either increments `attempt` (≤ retryTimes) or sets authRetried once.
     for (let attempt = 0; ; ) {
       const headers: Record<string, string> = { 'user-agent': USER_AGENT, ...spec.headers };
       const sameHost = new URL(url).host === new URL(base).host;
       if (!spec.noAuth && sameHost) {
-        const h = await this.auth.header(spec.scopes ?? this.scopes, spec.signal);
+        const h = await this.auth.header(scopesNow(), spec.signal);
         if (h) headers.authorization = h;
       }
       let res: Dispatcher.ResponseData;
@@ -133,8 +136,11 @@ export class HttpClient {
         const extra = fresh.find((c) => c.scheme === 'bearer')?.params.scope;
         await discard(res.body);
         if (this.auth.setChallenge(fresh) && (this.auth.scheme === 'bearer' || this.auth.hasCredential)) {
-          this.auth.invalidate(spec.scopes ?? this.scopes);
-          for (const s of extra?.split(' ') ?? []) if (s.startsWith('repository:')) this.addScope(s);
+          this.auth.invalidate(scopesNow());
+          const asked = extra?.split(' ').filter(Boolean) ?? [];
+          // Repository scopes are kept for the client's later requests; any scope is asked for on this retry.
+          for (const s of asked) if (s.startsWith('repository:')) this.addScope(s);
+          challengeScopes = asked.filter((s) => !(spec.scopes ?? this.scopes).includes(s));
           authRetried = true;
           continue;
         }
@@ -146,7 +152,7 @@ export class HttpClient {
         await this.retry.sleep(backoffDelay(this.retry, attempt, res.headers['retry-after']), spec.signal);
         continue;
       }
-      if (status === 401) this.auth.invalidate(spec.scopes ?? this.scopes); // never reuse a token the server refused
+      if (status === 401) this.auth.invalidate(scopesNow()); // never reuse a token the server refused
       if (spec.expect.includes(status)) return res;
       const text = spec.method === 'HEAD' ? '' : await readText(res.body);
       if (spec.method === 'HEAD') await discard(res.body);

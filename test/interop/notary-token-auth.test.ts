@@ -201,9 +201,18 @@ test('where credentials come from: docker\'s config.json, an entry for the trust
   const viaDocker = { ...env(srv), REGISTRY_AUTH_FILE: undefined, XDG_CONFIG_HOME: join(work.root, 'xdg'), XDG_RUNTIME_DIR: undefined, DOCKER_CONFIG: dockerHome };
   assert.deepEqual(signedTags((await imgsealOk(['trust', 'inspect', gun, ...ca], { env: viaDocker })).stdout), ['v1']);
 
-  // Only an entry for the trust server's host: it is used.
+  // Only an entry for the trust server's host, written by `imgseal login HOST` (the notary's /v2/
+  // asks for scope registry:catalog:*, which the token request must carry): it is used.
   const own = join(work.root, 'own-auth.json');
-  writeFileSync(own, JSON.stringify({ auths: { [srv.host]: { auth: b64(`${user}:${password}`) } } }));
+  const notaryCerts = join(work.root, 'notary-certs');
+  mkdirSync(notaryCerts, { recursive: true });
+  writeFileSync(join(notaryCerts, 'ca.crt'), readFileSync(srv.ca));
+  const badLogin = await imgseal(['login', '-u', user, '-p', 'not-the-password', '--cert-dir', notaryCerts, '--authfile', own, srv.host]);
+  assertOneLineFailure(badLogin, /unauthorized|authentication|credentials|invalid username/i, 'login to the trust server with a wrong password');
+  assert.doesNotMatch(badLogin.stderr, /not-the-password/);
+  assert.equal(existsSync(own), false);
+  await imgsealOk(['login', '-u', user, '-p', password, '--cert-dir', notaryCerts, '--authfile', own, srv.host]);
+  assert.deepEqual(Object.keys(JSON.parse(readFileSync(own, 'utf8')).auths), [srv.host]);
   assert.deepEqual(signedTags((await imgsealOk(['trust', 'inspect', gun, ...ca], { env: env(srv, own) })).stdout), ['v1']);
   // Both, and the trust server's entry is wrong: it wins, and the line says which entry was refused.
   const both = join(work.root, 'both-auth.json');
