@@ -8,9 +8,10 @@ import { ImgsealError } from '../errors.js';
 export async function promptSecret(question: string, missingHint: string): Promise<string> {
   const stdin = process.stdin;
   if (!stdin.isTTY || !process.stderr.isTTY) throw new ImgsealError('KEY_PASSWORD', `${question.replace(/:\s*$/, '')} is needed and there is no terminal to ask on: ${missingHint}`);
-  process.stderr.write(question);
+  // Echo off before the question shows: an answer typed the moment it appears is not echoed.
   stdin.setRawMode(true);
   stdin.resume();
+  process.stderr.write(question);
   return new Promise<string>((resolve, reject) => {
     let typed = '';
     const done = (err?: Error) => {

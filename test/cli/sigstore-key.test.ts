@@ -8,7 +8,28 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { decryptSigstorePrivateKey, publicKeyPem } from '../../src/signature/sigstore-key.js';
-import { errorLines, runCli } from '../testkit/cli.js';
+import { spawn } from 'node:child_process';
+import { CLI_MAIN, errorLines, runCli } from '../testkit/cli.js';
+import { requireTool } from '../testkit/tools.js';
+
+/**
+ * Runs the CLI on a terminal (util-linux `script` makes the pty) and types each answer
+ * as soon as its prompt appears; returns everything the terminal showed.
+ */
+function onTerminal(args: string[], answers: string[]): Promise<{ code: number | null; screen: string }> {
+  const quoted = [process.execPath, CLI_MAIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.COSIGN_PASSWORD;
+  const child = spawn('script', ['-qec', quoted, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env });
+  let screen = '';
+  let asked = 0;
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    screen += d;
+    const prompts = screen.split(/Passphrase for|passphrase for .* again/).length - 1;
+    while (asked < prompts && asked < answers.length) child.stdin.write(`${answers[asked++]}\r`);
+  });
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, screen })));
+}
 
 const tmp = mkdtempSync(join(tmpdir(), 'imgseal-sigstore-key-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -57,4 +78,20 @@ test('existing files are never replaced, and a refused run leaves neither file b
   const m = await runCli(['generate-sigstore-key'], { env: { COSIGN_PASSWORD: 'x' } });
   assert.notEqual(m.code, 0);
   assert.deepEqual(errorLines(m.stderr), ['imgseal: --output-prefix PREFIX is required']);
+});
+
+test('on a terminal the passphrase is asked twice without echo; two different answers write nothing', async (t) => {
+  if (!requireTool('script', t)) return;
+  const prefix = join(tmp, 'tty');
+  const ok = await onTerminal(['generate-sigstore-key', '--output-prefix', prefix], ['typed pass', 'typed pass']);
+  assert.equal(ok.code, 0, ok.screen);
+  assert.match(ok.screen, /Passphrase for the new sigstore private key: /);
+  assert.match(ok.screen, /Enter the passphrase for the new sigstore private key again: /);
+  assert.ok(!ok.screen.includes('typed pass'), `echoed: ${ok.screen}`);
+  await decryptSigstorePrivateKey(readFileSync(`${prefix}.private`), 'typed pass', 'tty.private');
+  const other = join(tmp, 'tty-differ');
+  const bad = await onTerminal(['generate-sigstore-key', '--output-prefix', other], ['one', 'two']);
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.screen, /imgseal: the two passphrases differ; nothing was written/);
+  assert.equal(existsSync(`${other}.private`) || existsSync(`${other}.pub`), false);
 });
