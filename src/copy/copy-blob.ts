@@ -11,7 +11,9 @@ import { ImgsealError } from '../errors.js';
 import { SMALL_BLOB_LIMIT } from '../util/limits.js';
 import { abortedError, raceAbort } from '../util/abort.js';
 import type { Descriptor } from '../model/descriptor.js';
-import type { ImageDestination, ImageSource, PutBlobInfo, PutBlobResult } from '../transports/types.js';
+import type { BlobReader, ImageDestination, ImageSource, PutBlobInfo, PutBlobResult } from '../transports/types.js';
+import { BlobPump } from './pump-blob.js';
+import { isChunkStep, type ChunkStep } from './steps/chunk-step.js';
 import type { BlobAction, ProgressSink } from './progress.js';
 import { ProgressStep } from './steps/progress.js';
 import { DigestVerifier, verifyBlobBytes } from './steps/verify-digest.js';
@@ -81,17 +83,19 @@ export async function transferBlob(t: BlobTransfer): Promise<PutBlobResult> {
  */
 async function transferOnce(t: BlobTransfer): Promise<PutBlobResult> {
   if (t.desc.size <= WHOLE_BLOB_MAX && t.src.getBlobBytes && t.dest.putBlobBytes) return transferWhole(t);
-  let input: Readable;
-  try {
-    input = await t.src.getBlob(t.desc, t.signal ? { signal: t.signal } : {});
-  } catch (error) {
-    throw new AttemptFailure(error, 'source');
-  }
   const steps = t.steps();
   // A blob copied unchanged is verified by the destination itself (it must reject a
   // digest other than info.digest before committing), so it is hashed once, not twice.
   const destinationVerifies = steps.length === 0 && t.info.digest === t.desc.digest && t.info.size === t.desc.size;
   const chain: Transform[] = [new ProgressStep(t.progress, t.desc), ...(destinationVerifies ? [] : [new DigestVerifier(t.desc.digest, t.desc.size, t.what)]), ...steps];
+  if (t.src.openBlobReader && t.dest.putBlobChunks && chain.every(isChunkStep)) return transferPumped(t, chain as (Transform & ChunkStep)[]);
+  let input: Readable;
+  try {
+    input = await t.src.getBlob(t.desc, t.signal ? { signal: t.signal } : {});
+  } catch (error) {
+    for (const s of chain) s.destroy();
+    throw new AttemptFailure(error, 'source');
+  }
   // The destination consumes one stream; connecting the steps here keeps errors from
   // any of them flowing to it (so it discards what it staged) and to us.
   const out = new PassThrough({ highWaterMark: PASS_HIGH_WATER_MARK });
@@ -110,6 +114,28 @@ async function transferOnce(t: BlobTransfer): Promise<PutBlobResult> {
   if (put.status === 'rejected') throw new AttemptFailure(put.reason, 'destination');
   if (flow.status === 'rejected') throw new AttemptFailure(flow.reason, 'source');
   return put.value;
+}
+
+/** One attempt on the file-to-file path (copy/pump-blob.ts): the same steps, driven chunk by chunk. */
+async function transferPumped(t: BlobTransfer, chain: (Transform & ChunkStep)[]): Promise<PutBlobResult> {
+  let reader: BlobReader;
+  try {
+    reader = await (t.src.openBlobReader as NonNullable<ImageSource['openBlobReader']>).call(t.src, t.desc);
+  } catch (error) {
+    for (const s of chain) s.destroy();
+    throw new AttemptFailure(error, 'source');
+  }
+  const pump = new BlobPump(reader, chain, t.signal);
+  try {
+    return await (t.dest.putBlobChunks as NonNullable<ImageDestination['putBlobChunks']>).call(t.dest, pump, t.info, t.signal ? { signal: t.signal } : {});
+  } catch (error) {
+    pump.abandon();
+    // A failed read or check (the pump's own failure) comes first, as in the stream path.
+    if (pump.failure !== undefined) throw new AttemptFailure(pump.failure, 'source');
+    throw new AttemptFailure(error, 'destination');
+  } finally {
+    await pump.close().catch(() => {});
+  }
 }
 
 /**

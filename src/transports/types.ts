@@ -68,12 +68,37 @@ export interface ImageSource {
    */
   getBlobBytes?(desc: Descriptor, opts?: { signal?: AbortSignal }): Promise<Buffer>;
   /**
+   * Optional: opens a blob for positioned reads into the caller's buffers (a file-based
+   * source). With a destination that offers putBlobChunks, large blobs then move without
+   * streams and without a new buffer per read (copy/pump-blob.ts).
+   */
+  openBlobReader?(desc: Descriptor): Promise<BlobReader>;
+  /**
    * Optional: the signatures stored for the manifest with this digest (the top level's
    * or an instance's), in storage order. A transport without signature storage leaves
    * it out; the shared default (capabilities.ts) then answers "none".
    */
   getSignatures?(manifestDigest: Digest, opts?: { signal?: AbortSignal }): Promise<UntrustedSignature[]>;
   close(): Promise<void>;
+}
+
+/** Positioned reads of one blob (ImageSource.openBlobReader). */
+export interface BlobReader {
+  /** Reads up to `length` bytes at byte `position` into `buffer` from 0; resolves with the count (0 at the end). */
+  read(buffer: Buffer, length: number, position: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+/**
+ * A blob's bytes, pulled chunk by chunk (ImageDestination.putBlobChunks). `next()`
+ * resolves with the next chunk, or null once the blob has ended *and every check of
+ * the copy passed*; it rejects when a check failed, and the destination must then
+ * discard what it staged. A chunk stays valid until the second call of `next()` after
+ * the one that returned it (so one write may be in flight while the next is pulled);
+ * after that its memory is reused.
+ */
+export interface BlobChunks {
+  next(): Promise<Buffer | null>;
 }
 
 export interface PutBlobInfo {
@@ -124,6 +149,11 @@ export interface ImageDestination {
    * and nothing is left behind when it fails.
    */
   putBlobBytes?(bytes: Buffer, info: PutBlobInfo, opts?: { signal?: AbortSignal }): Promise<PutBlobResult>;
+  /**
+   * Optional: stores a blob pulled from `chunks`, with the same contract as putBlob
+   * (hashed and verified against `info`; nothing left behind when `next()` rejects).
+   */
+  putBlobChunks?(chunks: BlobChunks, info: PutBlobInfo, opts?: { signal?: AbortSignal }): Promise<PutBlobResult>;
   /**
    * Stores a manifest or index. `topLevel` is true for the one the reference names (it is
    * the last manifest written); child manifests of an index are written first.

@@ -1,6 +1,7 @@
 /**
  * Small blobs move as whole buffers when both ends offer getBlobBytes/putBlobBytes,
- * large ones (and any pair lacking either method) as streams, and the whole-blob path
+ * large ones in chunks (openBlobReader/putBlobChunks, see pumped-blob.test.ts) or as
+ * streams when an end lacks those, and the whole-blob path
  * keeps every check of the streaming one.
  */
 import assert from 'node:assert/strict';
@@ -78,27 +79,41 @@ async function layout(name: string) {
   return { src, small, big };
 }
 
-test('a small blob moves whole, a large one as a stream', async () => {
+test('a small blob moves whole, a large one in chunks, or as a stream without putBlobChunks', async () => {
   const { src, small, big } = await layout('sizes');
   const e = await ends(src, join(dir, 'sizes-out'));
   try {
     assert.deepEqual(await transfer(e.src, e.dest, small), { digest: small.digest, size: small.size });
     assert.deepEqual(e.calls, { getBlobBytes: 1, putBlobBytes: 1 });
     assert.deepEqual(await transfer(e.src, e.dest, big), { digest: big.digest, size: big.size });
-    assert.deepEqual(e.calls, { getBlobBytes: 1, putBlobBytes: 1, getBlob: 1, putBlob: 1 });
+    assert.deepEqual(e.calls, { getBlobBytes: 1, putBlobBytes: 1, putBlobChunks: 1 });
   } finally {
     await e.close();
   }
+  const s = await ends(src, join(dir, 'sizes-stream-out'), ['putBlobChunks']);
+  try {
+    assert.deepEqual(await transfer(s.src, s.dest, big), { digest: big.digest, size: big.size });
+    assert.deepEqual(s.calls, { getBlob: 1, putBlob: 1 });
+  } finally {
+    await s.close();
+  }
 });
 
-test('a destination without putBlobBytes gets small blobs as streams', async () => {
+test('a destination without putBlobBytes gets small blobs in chunks, or as streams', async () => {
   const { src, small } = await layout('nobytes');
   const e = await ends(src, join(dir, 'nobytes-out'), ['putBlobBytes']);
   try {
     assert.deepEqual(await transfer(e.src, e.dest, small), { digest: small.digest, size: small.size });
-    assert.deepEqual(e.calls, { getBlob: 1, putBlob: 1 });
+    assert.deepEqual(e.calls, { putBlobChunks: 1 });
   } finally {
     await e.close();
+  }
+  const s = await ends(src, join(dir, 'nobytes-stream-out'), ['putBlobBytes', 'putBlobChunks']);
+  try {
+    assert.deepEqual(await transfer(s.src, s.dest, small), { digest: small.digest, size: small.size });
+    assert.deepEqual(s.calls, { getBlob: 1, putBlob: 1 });
+  } finally {
+    await s.close();
   }
 });
 

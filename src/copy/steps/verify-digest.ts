@@ -8,8 +8,9 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { ImgsealError } from '../../errors.js';
 import { digestOf, parseDigest, type Digest } from '../../model/digest.js';
 import { createStreamHasher, type StreamHasher } from '../../util/parallel-hash.js';
+import type { ChunkStep } from './chunk-step.js';
 
-export class DigestVerifier extends Transform {
+export class DigestVerifier extends Transform implements ChunkStep {
   private readonly hasher: StreamHasher;
   private readonly expected: Digest;
   private readonly expectedSize: number | undefined;
@@ -23,15 +24,32 @@ export class DigestVerifier extends Transform {
     this.hasher = createStreamHasher(parseDigest(expected).algorithm, expectedSize);
   }
 
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+  /** Hashes `chunk` (the hasher copies what it keeps) and passes it on; a promise when the hash falls behind. */
+  processChunk(chunk: Buffer): Buffer | Promise<Buffer> {
     const wait = this.hasher.update(chunk);
     if (this.expectedSize !== undefined && this.hasher.size > this.expectedSize) {
-      cb(new ImgsealError('SIZE_MISMATCH', `${this.what}: more than the ${this.expectedSize} bytes the manifest declares`));
+      throw new ImgsealError('SIZE_MISMATCH', `${this.what}: more than the ${this.expectedSize} bytes the manifest declares`);
+    }
+    return wait ? wait.then(() => chunk) : chunk;
+  }
+
+  async finishChunks(): Promise<undefined> {
+    const err = mismatch(this.what, this.expected, this.expectedSize, await this.hasher.digest(), this.hasher.size);
+    if (err) throw err;
+    return undefined;
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    let out: Buffer | Promise<Buffer>;
+    try {
+      out = this.processChunk(chunk);
+    } catch (err) {
+      cb(err as Error);
       return;
     }
     // A rejected wait (the hash worker died) must fail the stream, never leave it pending.
-    if (wait) void wait.then(() => cb(null, chunk), cb);
-    else cb(null, chunk);
+    if (out instanceof Promise) void out.then((c) => cb(null, c), cb);
+    else cb(null, out);
   }
 
   override _destroy(err: Error | null, cb: (error: Error | null) => void): void {
@@ -40,11 +58,7 @@ export class DigestVerifier extends Transform {
   }
 
   override _flush(cb: TransformCallback): void {
-    void this.hasher.digest().then((actual) => this.verdict(actual, cb), cb);
-  }
-
-  private verdict(actual: Digest, cb: TransformCallback): void {
-    cb(mismatch(this.what, this.expected, this.expectedSize, actual, this.hasher.size));
+    void this.finishChunks().then(() => cb(), cb);
   }
 }
 

@@ -65,20 +65,29 @@ export class LayerEncryptor extends Transform {
     return this.result;
   }
 
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+  /** Chunk interface (copy/steps/chunk-step.ts): the ciphertext of `chunk`, in a new buffer. */
+  processChunk(chunk: Buffer): Buffer {
     const out = this.cipher.update(chunk);
     this.mac.update(out);
-    cb(null, out);
+    return out;
+  }
+
+  /** Ends the cipher and computes the HMAC; returns the cipher's tail, if any. */
+  finishChunks(): Buffer | undefined {
+    // CTR is a stream mode: final() yields nothing, but it releases OpenSSL state.
+    const tail = this.cipher.final();
+    if (tail.length > 0) this.mac.update(tail);
+    this.result = this.mac.digest();
+    return tail.length > 0 ? tail : undefined;
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    cb(null, this.processChunk(chunk));
   }
 
   override _flush(cb: TransformCallback): void {
-    // CTR is a stream mode: final() yields nothing, but it releases OpenSSL state.
-    const tail = this.cipher.final();
-    if (tail.length > 0) {
-      this.mac.update(tail);
-      this.push(tail);
-    }
-    this.result = this.mac.digest();
+    const tail = this.finishChunks();
+    if (tail) this.push(tail);
     cb();
   }
 }
@@ -109,26 +118,43 @@ export class LayerDecryptor extends Transform {
     this.expected = params.hmac;
   }
 
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+  /** Chunk interface (copy/steps/chunk-step.ts): the plaintext of `chunk`, in a new buffer. */
+  processChunk(chunk: Buffer): Buffer {
     this.mac.update(chunk);
-    cb(null, this.decipher.update(chunk));
+    return this.decipher.update(chunk);
   }
 
-  override _flush(cb: TransformCallback): void {
+  /**
+   * Ends the cipher and checks the HMAC: throws HMAC_MISMATCH, or returns the
+   * cipher's tail (if any), which the caller must not release before this returned.
+   */
+  finishChunks(): Buffer | undefined {
     const tail = this.decipher.final();
-    if (tail.length > 0) this.push(tail);
     const actual = this.mac.digest();
     if (actual.length !== this.expected.length || !timingSafeEqual(actual, this.expected)) {
       // Only the expected (public) value is named: echoing the computed HMAC of
       // tampered ciphertext would hand an attacker a valid MAC for it.
-      cb(
-        new ImgsealError(
-          'HMAC_MISMATCH',
-          `could not properly decrypt byte stream; HMAC mismatch (expected ${this.expected.toString('hex')}): the layer was modified or does not belong to these encryption options`,
-        ),
+      throw new ImgsealError(
+        'HMAC_MISMATCH',
+        `could not properly decrypt byte stream; HMAC mismatch (expected ${this.expected.toString('hex')}): the layer was modified or does not belong to these encryption options`,
       );
+    }
+    return tail.length > 0 ? tail : undefined;
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    cb(null, this.processChunk(chunk));
+  }
+
+  override _flush(cb: TransformCallback): void {
+    let tail: Buffer | undefined;
+    try {
+      tail = this.finishChunks();
+    } catch (err) {
+      cb(err as Error);
       return;
     }
+    if (tail) this.push(tail);
     cb();
   }
 }

@@ -19,6 +19,7 @@ import type { Decompress as ZstdDecompress } from 'fzstd';
 import { ImgsealError } from '../../errors.js';
 import { Digester, type Digest } from '../../model/digest.js';
 import type { LayerCompression } from '../../model/media-types.js';
+import type { ChunkStep } from '../../copy/steps/chunk-step.js';
 
 let Zstd: typeof ZstdDecompress | undefined;
 
@@ -52,7 +53,7 @@ export interface PlaintextExpectations {
   privateOptionsDigestMismatch?: 'unless-diff-id' | 'fail' | 'warn';
 }
 
-export class PlaintextVerifier extends Transform {
+export class PlaintextVerifier extends Transform implements ChunkStep {
   private readonly blob = new Digester();
   private readonly tar = new Digester();
   private readonly gunzip: Gunzip | undefined;
@@ -81,24 +82,42 @@ export class PlaintextVerifier extends Transform {
     }
   }
 
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+  /**
+   * Chunk interface (copy/steps/chunk-step.ts). The decompressors keep what they are
+   * given past this call, so they get copies (cheap next to decompressing).
+   */
+  processChunk(chunk: Buffer): Buffer | Promise<Buffer> {
+    return this.admit(chunk, true);
+  }
+
+  private admit(chunk: Buffer, reusedBuffer: boolean): Buffer | Promise<Buffer> {
     if (!this.expect.diffIdCheckedByDestination) this.blob.update(chunk);
     if (this.zstd && this.sideError === undefined) {
       try {
-        this.zstd.push(chunk);
+        this.zstd.push(reusedBuffer ? Uint8Array.prototype.slice.call(chunk) : chunk);
       } catch (err) {
         this.sideError = err;
       }
     }
-    if (this.gunzip && this.sideError === undefined && !this.gunzip.write(chunk)) {
+    if (this.gunzip && this.sideError === undefined && !this.gunzip.write(reusedBuffer ? Buffer.from(chunk) : chunk)) {
       // A decompressor that failed never drains: waiting for 'drain' alone stalled the
       // copy until the event loop emptied and Node exited 0 with nothing done. Its
       // error is kept for the verdict in _flush, so that a failed HMAC (decided at the
       // end of the ciphertext) is reported rather than the garbage it decrypted to.
-      void whenWritable(this.gunzip).then(() => cb(null, chunk));
-      return;
+      return whenWritable(this.gunzip).then(() => chunk);
     }
-    cb(null, chunk);
+    return chunk;
+  }
+
+  async finishChunks(): Promise<undefined> {
+    await this.finish();
+    return undefined;
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    const out = this.admit(chunk, false);
+    if (out instanceof Promise) void out.then((c) => cb(null, c), cb);
+    else cb(null, out);
   }
 
   override _destroy(err: Error | null, cb: (error: Error | null) => void): void {

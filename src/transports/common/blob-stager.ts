@@ -6,9 +6,9 @@
  */
 import type { Readable } from 'node:stream';
 import type { Digest } from '../../model/digest.js';
-import type { PutBlobInfo, PutBlobResult } from '../types.js';
+import type { BlobChunks, PutBlobInfo, PutBlobResult } from '../types.js';
 import { InFlight } from './in-flight.js';
-import { moveIntoPlace, writeVerifiedBytes, writeVerifiedTemp } from './staged-blob.js';
+import { moveIntoPlace, writeVerifiedBytes, writeVerifiedChunks, writeVerifiedTemp } from './staged-blob.js';
 
 export class BlobStager {
   /** Staged blobs and their sizes. */
@@ -39,6 +39,10 @@ export class BlobStager {
 
   put(stream: Readable, info: PutBlobInfo, signal?: AbortSignal): Promise<PutBlobResult> {
     return this.writes.track(this.place(writeVerifiedTemp(stream, this.tmpDir, info, signal)));
+  }
+
+  putChunks(chunks: BlobChunks, info: PutBlobInfo, signal?: AbortSignal): Promise<PutBlobResult> {
+    return this.writes.track(this.place(writeVerifiedChunks(chunks, this.tmpDir, info, signal)));
   }
 
   putBytes(bytes: Buffer, info: PutBlobInfo): Promise<PutBlobResult> {

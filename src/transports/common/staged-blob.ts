@@ -8,14 +8,15 @@
 import { PASS_HIGH_WATER_MARK } from '../../copy/steps/buffering.js';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, rename, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ImgsealError } from '../../errors.js';
 import { digestOf, parseDigest, type Digest } from '../../model/digest.js';
 import { createStreamHasher, type StreamHasher } from '../../util/parallel-hash.js';
-import type { PutBlobInfo, PutBlobResult } from '../types.js';
+import { abortedError } from '../../util/abort.js';
+import type { BlobChunks, PutBlobInfo, PutBlobResult } from '../types.js';
 
 /**
  * A pass-through that hashes what flows by (on the hash worker for large blobs);
@@ -98,6 +99,54 @@ export async function writeVerifiedTemp(
   } catch (err) {
     await unlink(tempPath).catch(() => {});
     throw err;
+  }
+}
+
+/**
+ * writeVerifiedTemp for a blob pulled in chunks: each chunk is hashed and written at
+ * its offset while the next one is pulled (one write in flight, as BlobChunks allows);
+ * no stream, no buffering beyond the chunks themselves.
+ */
+export async function writeVerifiedChunks(chunks: BlobChunks, dir: string, info: PutBlobInfo, signal?: AbortSignal): Promise<PutBlobResult & { tempPath: string }> {
+  await ensureDir(dir);
+  const tempPath = tempName(dir);
+  const hasher = createStreamHasher(info.digest ? parseDigest(info.digest).algorithm : 'sha256', info.size);
+  let file: FileHandle | undefined;
+  let writing: Promise<void> | undefined;
+  try {
+    file = await open(tempPath, 'wx', 0o644);
+    let position = 0;
+    for (;;) {
+      if (signal?.aborted) throw abortedError(signal);
+      const chunk = await chunks.next();
+      if (chunk === null) break;
+      const wait = hasher.update(chunk);
+      if (writing) await writing;
+      writing = writeAt(file, chunk, position);
+      position += chunk.length;
+      if (wait) await wait;
+    }
+    await writing;
+    writing = undefined;
+    await file.close();
+    file = undefined;
+    const digest = await hasher.digest();
+    checkAgainstInfo(info, digest, hasher.size);
+    return { digest, size: hasher.size, tempPath };
+  } catch (err) {
+    hasher.abandon();
+    await writing?.catch(() => {});
+    await file?.close().catch(() => {});
+    await unlink(tempPath).catch(() => {});
+    throw err;
+  }
+}
+
+async function writeAt(file: FileHandle, chunk: Buffer, position: number): Promise<void> {
+  let done = 0;
+  while (done < chunk.length) {
+    const { bytesWritten } = await file.write(chunk, done, chunk.length - done, position + done);
+    done += bytesWritten;
   }
 }
 

@@ -19,7 +19,7 @@ import { BlobStager } from '../common/blob-stager.js';
 import { lockTempPrefixes, ownedName, removeStaleLeftovers, withFileLock } from '../../util/lock/index.js';
 import type { Digest } from '../../model/digest.js';
 import { serializeStoredSignature } from '../../signature/storage-format.js';
-import type { ImageDestination, ImageReference, ManifestBlob, PutBlobInfo, PutBlobResult, UntrustedSignature } from '../types.js';
+import type { BlobChunks, ImageDestination, ImageReference, ManifestBlob, PutBlobInfo, PutBlobResult, UntrustedSignature } from '../types.js';
 import { DIR_VERSION, dirBlobPath, dirManifestPath, dirSignaturePath, VERSION_FILE } from './layout.js';
 
 type Existing = 'none' | 'empty' | 'image';
@@ -56,6 +56,10 @@ export class DirImageDestination implements ImageDestination {
 
   putBlob(stream: Readable, info: PutBlobInfo, opts?: { signal?: AbortSignal }): Promise<PutBlobResult> {
     return this.blobs.put(stream, info, opts?.signal);
+  }
+
+  putBlobChunks(chunks: BlobChunks, info: PutBlobInfo, opts?: { signal?: AbortSignal }): Promise<PutBlobResult> {
+    return this.blobs.putChunks(chunks, info, opts?.signal);
   }
 
   putBlobBytes(bytes: Buffer, info: PutBlobInfo): Promise<PutBlobResult> {

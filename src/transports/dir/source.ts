@@ -6,7 +6,8 @@ import { ImgsealError } from '../../errors.js';
 import type { Descriptor } from '../../model/descriptor.js';
 import { sha256Digest, verifyDigest, type Digest } from '../../model/digest.js';
 import { detectManifestMediaType } from '../../model/manifest.js';
-import type { ImageReference, ImageSource, ManifestBlob, UntrustedSignature } from '../types.js';
+import type { BlobReader, ImageReference, ImageSource, ManifestBlob, UntrustedSignature } from '../types.js';
+import { openBlobFile } from '../common/blob-file-reader.js';
 import { parseStoredSignature } from '../../signature/storage-format.js';
 import { BoundedReadError, describeFailure, readBoundedFile } from '../../util/bounded-file.js';
 import { MANIFEST_SIZE_LIMIT } from '../../util/limits.js';
@@ -62,6 +63,14 @@ export class DirImageSource implements ImageSource {
     // A FIFO or device would block or never end: a blob is a regular file.
     if (!regular) throw new ImgsealError('IO_ERROR', `${this.reference.toString()}: blob ${desc.digest} is not a regular file`);
     return createReadStream(path, { highWaterMark: 256 << 10 });
+  }
+
+  openBlobReader(desc: Descriptor): Promise<BlobReader> {
+    return openBlobFile(
+      dirBlobPath(this.dir, desc.digest),
+      () => this.missing(desc.digest),
+      () => new ImgsealError('IO_ERROR', `${this.reference.toString()}: blob ${desc.digest} is not a regular file`),
+    );
   }
 
   async getBlobBytes(desc: Descriptor): Promise<Buffer> {

@@ -9,7 +9,7 @@ import type { ImageIndex } from '../../model/manifest.js';
 import { BlobStager } from '../common/blob-stager.js';
 import { moveIntoPlace } from '../common/staged-blob.js';
 import { lockTempPrefixes, ownedName, removeStaleLeftovers, withFileLock } from '../../util/lock/index.js';
-import type { ImageDestination, ManifestBlob, PutBlobInfo, PutBlobResult } from '../types.js';
+import type { BlobChunks, ImageDestination, ManifestBlob, PutBlobInfo, PutBlobResult } from '../types.js';
 import { blobPath, INDEX_FILE, OCI_LAYOUT_CONTENT, OCI_LAYOUT_FILE, readLayoutIndex } from './layout.js';
 import type { OciLayoutReference } from './reference.js';
 
@@ -87,6 +87,10 @@ export class OciLayoutDestination implements ImageDestination {
 
   putBlob(stream: Readable, info: PutBlobInfo, opts?: { signal?: AbortSignal }): Promise<PutBlobResult> {
     return this.blobs.put(stream, info, opts?.signal);
+  }
+
+  putBlobChunks(chunks: BlobChunks, info: PutBlobInfo, opts?: { signal?: AbortSignal }): Promise<PutBlobResult> {
+    return this.blobs.putChunks(chunks, info, opts?.signal);
   }
 
   putBlobBytes(bytes: Buffer, info: PutBlobInfo): Promise<PutBlobResult> {

@@ -9,7 +9,8 @@ import { verifyDigest, type Digest } from '../../model/digest.js';
 import { detectManifestMediaType } from '../../model/manifest.js';
 import { BoundedReadError, describeFailure, readBoundedFile } from '../../util/bounded-file.js';
 import { MANIFEST_SIZE_LIMIT } from '../../util/limits.js';
-import type { ImageSource, ManifestBlob } from '../types.js';
+import { openBlobFile } from '../common/blob-file-reader.js';
+import type { BlobReader, ImageSource, ManifestBlob } from '../types.js';
 import { blobPath, readLayoutIndex } from './layout.js';
 import type { OciLayoutReference } from './reference.js';
 
@@ -63,6 +64,14 @@ export class OciLayoutSource implements ImageSource {
     // 256 KiB reads: large enough that per-chunk overhead vanishes, small enough for
     // the cipher to stay in cache (OpenSSL's AES-CTR is ~2× faster than with 1 MiB).
     return createReadStream(path, { highWaterMark: 256 << 10 });
+  }
+
+  openBlobReader(desc: Descriptor): Promise<BlobReader> {
+    return openBlobFile(
+      blobPath(this.reference.dir, desc.digest),
+      () => new ImgsealError('BLOB_NOT_FOUND', `${this.reference.toString()}: blob ${desc.digest} is missing from the layout`),
+      () => new ImgsealError('IO_ERROR', `${this.reference.toString()}: blob ${desc.digest} is not a regular file`),
+    );
   }
 
   async getBlobBytes(desc: Descriptor): Promise<Buffer> {
