@@ -16,7 +16,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { buildLayout, type BuiltImage } from '../testkit/image-builder.js';
+import { buildLayout, buildMultiArchLayout, type BuiltImage } from '../testkit/image-builder.js';
 import { useRegistryPeer, type RegistryPeer } from '../testkit/peers.js';
 import { requireTool } from '../testkit/tools.js';
 import { assertOneLineFailure, imgseal, imgsealOk, isolation, regFlags, runTool, workDir } from './helpers.js';
@@ -248,6 +248,34 @@ describe('sigstore attachments with the registry, skopeo and openssl', { timeout
     const rw = await raw.attachment('sig/rewritten', digest);
     assert.deepEqual(rw.manifest, fix('sigstore-attachment/attachment-manifest.rewritten-by-skopeo.json'));
     assert.deepEqual(rw.config, fix('sigstore-attachment/attachment-config.rewritten-by-skopeo.json'));
+  });
+
+  test('an index with --all: each instance and the index get their own .sig; a pull of one platform is judged by that instance\'s signature', async (t) => {
+    const peer = reg.get(t);
+    if (!peer) return;
+    setup(peer);
+    const raw = new Raw(peer.url);
+    const dir = work.dir('multi');
+    const multi = await buildMultiArchLayout(dir, { ref: 'v1' });
+    const dest = `docker://${peer.host}/sig/multi:v1`;
+    await imgsealOk(['copy', '-q', '--all', '--insecure-policy', '--registries.d', regsD, '--sign-by-sigstore-private-key', `${keyA}.private`, ...regFlags(peer, 'dest'), `oci:${dir}:v1`, dest], { env: { COSIGN_PASSWORD: 'pass-a' } });
+    for (const digest of [multi.index.digest, ...multi.images.map((i) => i.manifest.digest)]) {
+      const att = await raw.attachment('sig/multi', digest);
+      assert.equal(att.layers.length, 1, digest);
+      const p = JSON.parse(att.layers[0]!.blob.toString());
+      assert.equal(p.critical.image['docker-manifest-digest'], digest);
+      assert.equal(p.critical.identity['docker-reference'], `${peer.host}/sig/multi:v1`);
+    }
+    const pol = policy('multi-a', { keyPath: `${keyA}.pub` }, `${peer.host}/sig`);
+    await imgsealOk(['copy', '-q', '--policy', pol, '--registries.d', regsD, '--platform', 'linux/arm64', ...regFlags(peer, 'src'), dest, `oci:${work.dir('multi-arm')}:v1`, '--remove-signatures']);
+    // the arm64 instance's attachment replaced by a broken one: that platform is rejected, the other still accepted
+    const armDigest = multi.images[1]!.manifest.digest;
+    await raw.attach('sig/multi', armDigest, [{ payload: Buffer.from('{}'), annotations: { [SIG_ANNOTATION]: 'AAAA' } }]);
+    const no = work.dir('multi-arm-no');
+    const r = await imgseal(['copy', '-q', '--policy', pol, '--registries.d', regsD, '--platform', 'linux/arm64', ...regFlags(peer, 'src'), dest, `oci:${no}:v1`, '--remove-signatures']);
+    assertOneLineFailure(r, /^imgseal: Source image rejected: cryptographic signature verification failed: invalid signature$/, 'arm64 without its signature');
+    assert.equal(existsSync(no), false);
+    await imgsealOk(['copy', '-q', '--policy', pol, '--registries.d', regsD, '--platform', 'linux/amd64', ...regFlags(peer, 'src'), dest, `oci:${work.dir('multi-amd')}:v1`, '--remove-signatures']);
   });
 
   test('negatives: tampered annotation, another digest, corrupt key, wrong passphrase, attachments disabled — one line, nothing written', async (t) => {
