@@ -14,7 +14,7 @@ import { parseChallenges } from './challenge.js';
 import { DEFAULT_TIMEOUT_MS, type HttpContext } from './context.js';
 import { abortedError, raceAbort } from '../util/abort.js';
 import { resolveCredentials, type Credential } from './credentials.js';
-import { describeErrorBody, httpError, isTransientNetworkError, networkError } from './errors.js';
+import { describeErrorBody, httpError, isTransientNetworkError, networkError, TokenRefusedError } from './errors.js';
 import { backoffDelay, isRetryableStatus, retryOptions, type RetryOptions } from './retry.js';
 import { dispatcherFor } from './tls.js';
 import { httpRequest } from './undici.js';
@@ -144,7 +144,7 @@ export class HttpClient {
           authRetried = true;
           continue;
         }
-        throw this.unauthorized(spec.what, status, '');
+        throw this.unauthorized(spec.what, status, '', scopesNow());
       }
       if (isRetryableStatus(status) && replayable && attempt < this.retry.retryTimes && !spec.expect.includes(status)) {
         await discard(res.body);
@@ -156,7 +156,7 @@ export class HttpClient {
       if (spec.expect.includes(status)) return res;
       const text = spec.method === 'HEAD' ? '' : await readText(res.body);
       if (spec.method === 'HEAD') await discard(res.body);
-      if (status === 401) throw this.unauthorized(spec.what, status, text);
+      if (status === 401) throw this.unauthorized(spec.what, status, text, scopesNow());
       throw httpError(spec.what, status, text);
     }
   }
@@ -170,15 +170,20 @@ export class HttpClient {
     return { ...spec, signal: spec.signal ? AbortSignal.any([spec.signal, this.signal]) : this.signal };
   }
 
-  private unauthorized(what: string, status: number, body: string): ImgsealError {
+  private unauthorized(what: string, status: number, body: string, scopes: string[]): ImgsealError {
     const kind = this.auth.credentialKind;
+    const detail = body ? describeErrorBody(status, body) : 'unauthorized: authentication required';
+    if (kind === 'basic' && this.auth.scheme === 'bearer') {
+      // The token server took the credentials (else fetching the token would have failed): the token lacks a grant.
+      const grants = scopes.length > 0 ? scopes.join(' ') : 'this request';
+      return new TokenRefusedError(`${what}: ${detail} (${this.host} refused the token issued for these credentials: they may not grant ${grants})`, scopes);
+    }
     const hint =
       kind === 'registry-token'
         ? `(the registry token was refused by ${this.host})`
         : kind
           ? `(check the username and password for ${this.host})`
           : `(no credentials for ${this.host}; use --creds or imgseal login)`;
-    const detail = body ? describeErrorBody(status, body) : 'unauthorized: authentication required';
     return new ImgsealError('UNAUTHORIZED', `${what}: ${detail} ${hint}`);
   }
 

@@ -8,6 +8,17 @@ import { ImgsealError, type ErrorCode } from '../errors.js';
 import { redact } from '../util/redact.js';
 import { DEFAULT_TIMEOUT_MS } from './context.js';
 
+/**
+ * A 401 to a request that carried a bearer token issued for the caller's credentials:
+ * the credentials were accepted by the token server, but the token it gave does not
+ * grant `scopes` (e.g. a user who may pull but not push). Code UNAUTHORIZED, as any 401.
+ */
+export class TokenRefusedError extends ImgsealError {
+  constructor(message: string, readonly scopes: readonly string[]) {
+    super('UNAUTHORIZED', message);
+  }
+}
+
 interface RegistryErrorEntry {
   code?: string;
   message?: string;

@@ -24,7 +24,7 @@ export {
   type AuthFileContents,
   type Env,
 } from './auth-file.js';
-export { codeForStatus, describeErrorBody, httpError, isTlsError, isTransientNetworkError, networkError, parseErrorBody } from './errors.js';
+export { codeForStatus, describeErrorBody, httpError, isTlsError, isTransientNetworkError, networkError, parseErrorBody, TokenRefusedError } from './errors.js';
 export { backoffDelay, defaultSleep, isRetryableStatus, retryOptions, DEFAULT_RETRY_TIMES, type RetryOptions } from './retry.js';
 export { buildAgent, certDirFor, dispatcherFor, loadTlsMaterial, type TlsMaterial } from './tls.js';
 export { agentClass, httpRequest, undiciLoadedFrom } from './undici.js';

@@ -25,7 +25,8 @@ const NOTARY_SERVICE = 'peer-notary';
 let registryPeer: RegistryPeer | undefined;
 let registryReason = 'registry peer not started';
 let registryStart: Promise<RegistryPeer> | undefined;
-const startRegistry = () => (registryStart ??= startRegistryPeer('token', { TOKEN_EXTRA_SERVICES: NOTARY_SERVICE, ANONYMOUS_TOKENS: '1' }));
+const READER = 'reader:reader-pass-9';
+const startRegistry = () => (registryStart ??= startRegistryPeer('token', { TOKEN_EXTRA_SERVICES: NOTARY_SERVICE, ANONYMOUS_TOKENS: '1', TOKEN_READER: READER }));
 before(async () => {
   try {
     registryPeer = await startRegistry();
@@ -181,6 +182,18 @@ test('without credentials: one line naming the trust server and the 401, and the
   const line = assertOneLineFailure(wrong, /the trust server answered 401 Unauthorized; the credentials from --creds were refused: getting a token for .* invalid username\/password$/, 'wrong password');
   assert.doesNotMatch(line, /not-the-password/);
   assert.deepEqual(snapshot(trustDir), before, 'the trust dir is as it was');
+
+  // A user the token server grants only pull: reading works, publishing is refused in one line, nothing changes.
+  const readerCreds = ['--creds', READER];
+  const seen = JSON.parse((await imgsealOk(['trust', 'inspect', ...readerCreds, gun, ...ca], { env: e })).stdout);
+  assert.deepEqual(seen[0].SignedTags.map((x: { SignedTag: string }) => x.SignedTag), ['v1']);
+  const afterRead = snapshot(trustDir);
+  const denied = await imgseal(['trust', 'revoke', ...readerCreds, `${gun}:v1`, ...ca], { env: e });
+  const deniedLine = assertOneLineFailure(denied, new RegExp(`to ${srv.host}: the trust server answered 401 Unauthorized; the credentials from --creds were accepted, but their token does not grant repository:${gun}:push,pull \\(is the user allowed to publish here\\?\\)`), 'revoke by a pull-only user');
+  assert.doesNotMatch(deniedLine, /reader-pass/);
+  assert.deepEqual(snapshot(trustDir), afterRead, 'a refused publish changes nothing in the trust dir');
+  const stillSigned = JSON.parse((await imgsealOk(['trust', 'inspect', ...readerCreds, gun, ...ca], { env: e })).stdout);
+  assert.deepEqual(stillSigned[0].SignedTags.map((x: { SignedTag: string }) => x.SignedTag), ['v1'], 'v1 is still signed on the server');
 });
 
 test('where credentials come from: docker\'s config.json, an entry for the trust server itself (which wins), --creds', async (t) => {

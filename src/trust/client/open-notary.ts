@@ -9,7 +9,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Dispatcher } from 'undici';
 import { ImgsealError, isImgsealError } from '../../errors.js';
-import { buildAgent, HttpClient, loadTlsMaterial, readLimited, type HttpContext } from '../../http/index.js';
+import { buildAgent, HttpClient, loadTlsMaterial, readLimited, TokenRefusedError, type HttpContext } from '../../http/index.js';
 import { NotaryClient } from './notary-client.js';
 import type { NotaryHttp } from './notary-http.js';
 import { trustServerCredential, type TrustServerCredential } from './server-credentials.js';
@@ -94,8 +94,11 @@ function unauthorized(err: ImgsealError, what: string, host: string, found: Trus
   // The HTTP layer's own hint (a trailing "(no credentials …)", "(check the username …)") is replaced by ours.
   const inner = (err.message.startsWith(`${what}: `) ? err.message.slice(what.length + 2) : err.message).replace(/ \([^()]*\)$/, '');
   const where = registry && registry.domain !== host ? `${host} or the registry ${registry.domain}` : host;
+  const from = found.source === '--creds' ? '--creds' : `the entry for ${found.source}`;
   const creds = found.credential
-    ? `the credentials from ${found.source === '--creds' ? '--creds' : `the entry for ${found.source}`} were refused`
+    ? err instanceof TokenRefusedError
+      ? `the credentials from ${from} were accepted, but their token does not grant ${err.scopes.join(' ') || 'this request'} (is the user allowed to ${/:[^:]*push[^:]*$/.test(err.scopes.join(' ')) ? 'publish' : 'read'} here?)`
+      : `the credentials from ${from} were refused`
     : `no credentials for ${where} (use --creds, or imgseal login ${registry?.domain ?? host})`;
   return new ImgsealError('UNAUTHORIZED', `${what}: the trust server answered 401 Unauthorized; ${creds}: ${inner}`, { cause: err });
 }
