@@ -19,7 +19,7 @@ import { before, describe, test } from 'node:test';
 import { buildLayout, buildMultiArchLayout, type BuiltImage } from '../testkit/image-builder.js';
 import { useRegistryPeer, type RegistryPeer } from '../testkit/peers.js';
 import { requireTool } from '../testkit/tools.js';
-import { assertOneLineFailure, imgseal, imgsealOk, isolation, regFlags, runTool, workDir } from './helpers.js';
+import { KEYS, assertOneLineFailure, imgseal, imgsealOk, isolation, regFlags, runTool, workDir } from './helpers.js';
 
 const work = workDir('sigstore');
 const FIX = new URL('../../../test/fixtures/signing/', import.meta.url).pathname;
@@ -276,6 +276,29 @@ describe('sigstore attachments with the registry, skopeo and openssl', { timeout
     assertOneLineFailure(r, /^imgseal: Source image rejected: cryptographic signature verification failed: invalid signature$/, 'arm64 without its signature');
     assert.equal(existsSync(no), false);
     await imgsealOk(['copy', '-q', '--policy', pol, '--registries.d', regsD, '--platform', 'linux/amd64', ...regFlags(peer, 'src'), dest, `oci:${work.dir('multi-amd')}:v1`, '--remove-signatures']);
+  });
+
+  test('encrypted on the way and signed: the signature names the encrypted manifest as pushed, and verifies before decryption', async (t) => {
+    const peer = reg.get(t);
+    if (!peer) return;
+    setup(peer);
+    const raw = new Raw(peer.url);
+    const dest = `docker://${peer.host}/sig/encrypted:v1`;
+    await imgsealOk(['copy', '-q', '--insecure-policy', '--registries.d', regsD, '--encryption-key', `jwe:${KEYS.rsa.pub}`, '--sign-by-sigstore-private-key', `${keyA}.private`, ...regFlags(peer, 'dest'), `oci:${imgDir}`, dest], { env: { COSIGN_PASSWORD: 'pass-a' } });
+    const pushed = await raw.manifest('sig/encrypted', 'v1');
+    assert.equal(pushed.status, 200);
+    const pushedDigest = sha256(pushed.bytes);
+    assert.notEqual(pushedDigest, img.manifest.digest, 'encrypting changed the manifest');
+    assert.match(pushed.bytes.toString(), /\+encrypted/);
+    const att = await raw.attachment('sig/encrypted', pushedDigest);
+    assert.equal(JSON.parse(att.layers[0]!.blob.toString()).critical.image['docker-manifest-digest'], pushedDigest);
+    assert.equal((await raw.manifest('sig/encrypted', sigTag(img.manifest.digest))).status, 404, 'nothing signed the plaintext manifest');
+    const out = work.dir('decrypted');
+    await imgsealOk(['copy', '-q', '--policy', policy('enc-a', { keyPath: `${keyA}.pub` }, `${peer.host}/sig`), '--registries.d', regsD, '--decryption-key', KEYS.rsa.priv, ...regFlags(peer, 'src'), dest, `oci:${out}:v1`, '--remove-signatures']);
+    const no = work.dir('decrypted-b');
+    const r = await imgseal(['copy', '-q', '--policy', policy('enc-b', { keyPath: `${keyB}.pub` }, `${peer.host}/sig`), '--registries.d', regsD, '--decryption-key', KEYS.rsa.priv, ...regFlags(peer, 'src'), dest, `oci:${no}:v1`, '--remove-signatures']);
+    assertOneLineFailure(r, /^imgseal: Source image rejected: cryptographic signature verification failed: invalid signature$/, 'encrypted, key B');
+    assert.equal(existsSync(no), false);
   });
 
   test('negatives: tampered annotation, another digest, corrupt key, wrong passphrase, attachments disabled — one line, nothing written', async (t) => {
