@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import * as openpgp from 'openpgp';
 import { errorLines, runCli } from '../testkit/cli.js';
 
 const F = new URL('../../../test/fixtures/signing/', import.meta.url).pathname;
@@ -66,4 +67,34 @@ test('COSIGN_PASSWORD is the passphrase without a file; a wrong one, or none wit
     assert.deepEqual(errorLines(f.stderr), [line]);
     assert.equal(existsSync(out), false);
   }
+});
+
+test('with an OpenPGP key too: both kinds are made, and a policy requiring both (signedBy AND sigstoreSigned) accepts', async () => {
+  const { privateKey, publicKey } = await openpgp.generateKey({ type: 'ecc', curve: 'ed25519Legacy', userIDs: [{ email: 'both@example.test' }], format: 'armored' });
+  const pgpKey = join(tmp, 'both.asc');
+  const pgpPub = join(tmp, 'both.pub.asc');
+  writeFileSync(pgpKey, privateKey);
+  writeFileSync(pgpPub, publicKey);
+  const out = fresh();
+  const r = await runCli(['copy', '-q', '--insecure-policy', '--remove-signatures', '--sign-by-key-file', pgpKey, '--sign-by-sigstore-private-key', KEY, '--sign-identity', 'registry.example.com/signed/app:v2', `dir:${SIGNED_DIR}`, `dir:${out}`], { env: { COSIGN_PASSWORD: 'testpass' } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.notEqual(readFileSync(join(out, 'signature-1'))[0], 0x00, 'signature-1 is the OpenPGP one');
+  assert.equal(readFileSync(join(out, 'signature-2'))[0], 0x00, 'signature-2 is the sigstore one');
+  const identity = { type: 'exactReference', dockerReference: 'registry.example.com/signed/app:v2' };
+  const both = (sigstorePub: string): string => {
+    const p = join(tmp, `both-policy${n++}.json`);
+    const reqs = [
+      { type: 'signedBy', keyType: 'GPGKeys', keyPath: pgpPub, signedIdentity: identity },
+      { type: 'sigstoreSigned', keyPath: join(F, 'sigstore-attachment', sigstorePub), signedIdentity: identity },
+    ];
+    writeFileSync(p, JSON.stringify({ default: [{ type: 'reject' }], transports: { dir: { [out]: reqs } } }));
+    return p;
+  };
+  const ok = await runCli(['copy', '-q', '--policy', both('cosign-a.pub'), `dir:${out}`, `oci:${fresh()}:v1`, '--remove-signatures']);
+  assert.equal(ok.code, 0, ok.stderr);
+  const no = fresh();
+  const bad = await runCli(['copy', '-q', '--policy', both('cosign-b.pub'), `dir:${out}`, `oci:${no}:v1`, '--remove-signatures']);
+  assert.equal(bad.code, 1);
+  assert.deepEqual(errorLines(bad.stderr), ['imgseal: Source image rejected: cryptographic signature verification failed: invalid signature']);
+  assert.equal(existsSync(no), false);
 });
