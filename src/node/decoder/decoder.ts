@@ -17,6 +17,7 @@ import { ImgsealError, isImgsealError } from '../../errors.js';
 import { decryptedMediaType, isEncryptedMediaType, layerCompression } from '../../model/media-types.js';
 import { payloadKeys, readKeyDirectory } from './key-dir.js';
 import type { DecoderPayload } from './payload.js';
+import { noteStreamedBytes } from '../../util/memory-pacer.js';
 import { Spool } from './spool.js';
 
 export interface DecodeLayerOptions {
@@ -69,9 +70,15 @@ export async function decodeLayer(opts: DecodeLayerOptions): Promise<DecodeLayer
   const spool = new Spool(opts.spoolDir);
   try {
     const writer = spool.writer();
+    // The memory pacer (when the entry point installed it) samples per streamed MiB.
+    const note = (chunk: Buffer | string): void => noteStreamedBytes(chunk.length);
+    opts.input.on('data', note);
     await pipeline([opts.input, ...decryptTransforms(unwrapped, { compression, what, ciphertext: { digest: layer.digest, size: layer.size } }), writer]);
+    opts.input.off('data', note);
     // Every check has passed: only now does a byte reach the output.
-    await pipeline(spool.reader(), opts.output);
+    const reader = spool.reader();
+    reader.on('data', note);
+    await pipeline(reader, opts.output);
     return { size: writer.bytesWritten, mediaType: plainType };
   } finally {
     spool.close();

@@ -10,6 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImgsealError } from '../../errors.js';
 
+/**
+ * 1 MiB reads and write batches instead of the 64 KiB / 16 KiB defaults: fewer spool
+ * syscalls and per-chunk stream callbacks (a 256 MiB layer on the shared 2-core machine:
+ * ~15% less decoder CPU, within noise on RSS since the memory pacer frees the chunks).
+ */
+const SPOOL_CHUNK = 1 << 20;
+
 export class Spool {
   /** Write and read ends, each handed to (and closed by) one stream. */
   private writeFd: number | undefined;
@@ -38,13 +45,13 @@ export class Spool {
   /** Where the unverified plaintext goes (once). */
   writer(): WriteStream {
     const fd = this.take('writeFd');
-    return createWriteStream('', { fd, start: 0 });
+    return createWriteStream('', { fd, start: 0, highWaterMark: SPOOL_CHUNK });
   }
 
   /** The spooled bytes from the start (once); only for data that passed every check. */
   reader(): ReadStream {
     const fd = this.take('readFd');
-    return createReadStream('', { fd, start: 0 });
+    return createReadStream('', { fd, start: 0, highWaterMark: SPOOL_CHUNK });
   }
 
   /** Closes what no stream took; the data is gone with the last descriptor. */
