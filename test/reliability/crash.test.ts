@@ -61,8 +61,8 @@ type KillPoint = { kind: 'line'; pattern: RegExp; nth: number } | { kind: 'time'
 
 function randomKillPoint(wholeCopyMs: number): KillPoint {
   const r = Math.random();
-  if (r < 0.3) return { kind: 'line', pattern: /^Copying blob sha256:\w+ \(/gm, nth: 1 + Math.floor(Math.random() * LAYERS) };
-  if (r < 0.6) return { kind: 'line', pattern: /^Copying blob sha256:\w+ done/gm, nth: 1 + Math.floor(Math.random() * LAYERS) };
+  if (r < 0.3) return { kind: 'line', pattern: /^Encrypting blob sha256:\w+ \(/gm, nth: 1 + Math.floor(Math.random() * LAYERS) };
+  if (r < 0.6) return { kind: 'line', pattern: /^Encrypting blob sha256:\w+ done/gm, nth: 1 + Math.floor(Math.random() * LAYERS) };
   if (r < 0.75) return { kind: 'line', pattern: /^Writing manifest/gm, nth: 1 };
   return { kind: 'time', ms: Math.floor((0.2 + Math.random() * 0.8) * wholeCopyMs) };
 }
@@ -113,11 +113,15 @@ test(`SIGKILL at ${KILLS} random points of a copy into a layout: always valid, o
   // late kills may all land after the commit: then kill at the first blob).
   for (let i = 0; (killed < KILLS || leftBehind === 0) && i < MAX_TRIALS; i++) {
     const tag = `t${i}`;
-    const point: KillPoint = killed < KILLS ? randomKillPoint(wholeCopyMs) : { kind: 'line', pattern: /^Copying blob sha256:\w+ \(/gm, nth: 1 };
+    const point: KillPoint = killed < KILLS ? randomKillPoint(wholeCopyMs) : { kind: 'line', pattern: /^Encrypting blob sha256:\w+ \(/gm, nth: 1 };
     const r = await copyAndKill([...encrypt, `oci:${src}:v1`, `oci:${dest}:${tag}`], point);
     const why = `trial ${i} (${JSON.stringify(point, (_k, v: unknown) => (v instanceof RegExp ? v.source : v))}, ended ${r.signal ?? r.code})`;
     if (r.signal === 'SIGKILL') killed++;
-    else assert.equal(r.code, 0, `${why}: a copy that was not killed succeeds: ${r.stderr}`);
+    else {
+      assert.equal(r.code, 0, `${why}: a copy that was not killed succeeds: ${r.stderr}`);
+      // A line point that never matched would silently turn into "no kill": the progress wording changed.
+      if (point.kind === 'line') assert.ok((r.stderr.match(point.pattern)?.length ?? 0) >= point.nth, `${why}: the kill line never appeared in the progress output:\n${r.stderr}`);
+    }
 
     const tags = assertValidLayout(dest, why);
     assert.ok(tags.includes('old'), `${why}: the old tag is still there`);
