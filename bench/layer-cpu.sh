@@ -4,7 +4,9 @@
 # average next to them. The input layout is built once in WORK and kept (delete it to
 # rebuild), so successive builds are measured on the same bytes.
 #   bench/layer-cpu.sh [WORK_DIR]
-# Env: SIZE_MIB (1024), RUNS (3), PROF=1 (also write --cpu-prof profiles into WORK/prof)
+# Env: SIZE_MIB (1024), RUNS (3), PROF=1 (also write --cpu-prof profiles into WORK/prof),
+# MAIN (the CLI entry to run, default dist/src/cli/main.js: for A/B runs of two builds
+# copied inside the worktree, so that node_modules resolves)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 WORK="${1:-/tmp/imgseal-layer-cpu}"
@@ -28,7 +30,7 @@ load() { cut -d' ' -f1 /proc/loadavg; }
 one() { # LABEL OUT ARGS...
   local label="$1" out="$2" l0 line t m u s; shift 2
   rm -rf "$out"; sync; l0="$(load)"
-  line="$(/usr/bin/time -f '%e %M %U %S' "${PERF[@]}" node "${NODE_FLAGS[@]}" "$ROOT/dist/src/cli/main.js" "$@" 2>&1 >/dev/null | tail -1)"
+  line="$(/usr/bin/time -f '%e %M %U %S' "${PERF[@]}" node "${NODE_FLAGS[@]}" "${MAIN:-$ROOT/dist/src/cli/main.js}" "$@" 2>&1 >/dev/null | tail -1)"
   read -r t m u s <<<"$line"
   local cs=- pf=-
   if [ -s perf.csv ]; then cs="$(awk -F, '$3 ~ /^context-switches/ { print $1 }' perf.csv)"; pf="$(awk -F, '$3 ~ /^page-faults/ { print $1 }' perf.csv)"; fi
