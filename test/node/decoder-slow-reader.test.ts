@@ -41,7 +41,11 @@ test('a 24 MiB layer through a stdout pipe whose reader pauses: whole plaintext,
   mkdirSync(keys);
   writeFileSync(join(keys, 'rsa.pem'), readFileSync(join(FIXTURES, 'jwe-rsa2048/keys/rsa1_priv.pem')));
 
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'dist/src/cli/decoder-main.js'), '--decryption-keys-path', keys], { stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'dist/src/cli/decoder-main.js'), '--decryption-keys-path', keys], {
+    stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+    // The hash worker (off by default in the decoder) is what made fd 1 non-blocking.
+    env: { ...process.env, IMGSEAL_INLINE_HASH: '0' },
+  });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const fd3 = child.stdio[3] as NodeJS.WritableStream;
