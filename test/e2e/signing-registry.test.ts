@@ -7,39 +7,22 @@
  *   gpg --verify accepts imgseal's signature; an unreachable lookaside fails the copy.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { buildLayout, type BuiltImage } from '../testkit/image-builder.js';
 import { serveReadOnly, type LookasideServer } from '../testkit/lookaside-server.js';
-import { peersDir, useRegistryPeer, type RegistryPeer } from '../testkit/peers.js';
+import { GpgKeys, signedByPolicyFile, type GpgKey } from '../testkit/gpg-keys.js';
+import { useRegistryPeer, type RegistryPeer } from '../testkit/peers.js';
 import { requireTool } from '../testkit/tools.js';
 import { imgseal, imgsealOk, regFlags, runTool, isolation, workDir, assertOneLineFailure } from './helpers.js';
 
 const work = workDir('signing');
 
-interface Gpg {
-  home: string;
-  fpr: string;
-  pubkey: string;
-}
-
-const gpgStates: string[] = [];
-
-function makeKey(name: string): Gpg {
-  const state = work.dir(`gpg-${name}`);
-  mkdirSync(state, { recursive: true });
-  execFileSync('bash', [join(peersDir(), 'gpg', 'make-key.sh'), state, `${name}@example.test`], { stdio: 'pipe' });
-  gpgStates.push(state);
-  return { home: join(state, 'gnupg'), fpr: readFileSync(join(state, 'fingerprint'), 'utf8').trim(), pubkey: join(state, 'pubkey.gpg') };
-}
-
-function policyFile(name: string, keyring: string, scope: string): string {
-  const p = join(work.root, `${name}.json`);
-  writeFileSync(p, JSON.stringify({ default: [{ type: 'reject' }], transports: { docker: { [scope]: [{ type: 'signedBy', keyType: 'GPGKeys', keyPath: keyring }] } } }));
-  return p;
-}
+type Gpg = GpgKey;
+const keys = new GpgKeys((label) => work.dir(label));
+const makeKey = (name: string): Gpg => keys.make(name);
+const policyFile = (name: string, keyring: string, scope: string): string => signedByPolicyFile(work.root, name, keyring, scope);
 
 describe('signing and policy with skopeo, gpg and the registry', { timeout: 600_000 }, () => {
   const reg = useRegistryPeer('plain');
@@ -64,7 +47,7 @@ describe('signing and policy with skopeo, gpg and the registry', { timeout: 600_
   });
   after(async () => {
     await web?.close();
-    for (const s of gpgStates) execFileSync('bash', [join(peersDir(), 'gpg', 'stop.sh'), s], { stdio: 'ignore' });
+    keys.stopAll();
   });
 
   const setup = (peer: RegistryPeer): void => {
