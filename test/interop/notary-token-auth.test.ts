@@ -64,6 +64,13 @@ function peers(t: TestContext): { reg: RegistryPeer; srv: NotaryPeer; user: stri
   return { reg, srv, user: reg.user, password: reg.password };
 }
 
+/** The peers, for tests that build on the first one's signed v1 (under CI its absence is a failure). */
+function peersAfterSigning(t: TestContext): ReturnType<typeof peers> {
+  const p = peers(t);
+  if (p && !v1 && isCI()) assert.fail('the first test did not sign v1');
+  return p;
+}
+
 /** The registry's credentials for these tests come from auth files, except where a test says otherwise. */
 function env(srv: NotaryPeer, file = authFile): Record<string, string | undefined> {
   return { DOCKER_CONFIG: dockerConfig, DOCKER_CONTENT_TRUST_SERVER: srv.url, REGISTRY_AUTH_FILE: file, ...PASS };
@@ -148,11 +155,8 @@ test('with the registry\'s credentials from auth.json: signer add, sign, inspect
 });
 
 test('without credentials: one line naming the trust server and the 401, and the local trust data stays as it was', async (t) => {
-  const p = peers(t);
-  if (!p || !v1) {
-    if (isCI()) assert.fail('the first test did not sign v1');
-    return;
-  }
+  const p = peersAfterSigning(t);
+  if (!p || !v1) return;
   const { reg, srv } = p;
   const gun = `${reg.host}/team/app`;
   const e = env(srv, emptyAuthFile);
@@ -197,11 +201,8 @@ test('without credentials: one line naming the trust server and the 401, and the
 });
 
 test('where credentials come from: docker\'s config.json, an entry for the trust server itself (which wins), --creds', async (t) => {
-  const p = peers(t);
-  if (!p || !v1) {
-    if (isCI()) assert.fail('the first test did not sign v1');
-    return;
-  }
+  const p = peersAfterSigning(t);
+  if (!p || !v1) return;
   const { reg, srv, user, password } = p;
   const gun = `${reg.host}/team/app`;
   const ca = ['--trust-ca', srv.ca];
@@ -245,11 +246,8 @@ test('where credentials come from: docker\'s config.json, an entry for the trust
 });
 
 test('the notary CLI publishes through the token server (NOTARY_AUTH, the trust dir shared with imgseal); imgseal\'s content-trust pull follows', async (t) => {
-  const p = peers(t);
-  if (!p || !v1) {
-    if (isCI()) assert.fail('the first test did not sign v1');
-    return;
-  }
+  const p = peersAfterSigning(t);
+  if (!p || !v1) return;
   const { reg, srv, user, password } = p;
   const gun = `${reg.host}/team/app`;
   const e = env(srv);
