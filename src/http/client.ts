@@ -96,7 +96,7 @@ export class HttpClient {
 
   /** Adds a scope (e.g. `repository:other:pull` for a cross-repository mount). */
   addScope(scope: string): void {
-    if (!this.scopes.includes(scope)) this.scopes.push(scope);
+    if (!hasScope(this.scopes, scope)) this.scopes.push(scope);
   }
 
   /** Sends a request to `base` (or the absolute URL in spec.path) with auth and retries. */
@@ -140,7 +140,7 @@ export class HttpClient {
           const asked = extra?.split(' ').filter(Boolean) ?? [];
           // Repository scopes are kept for the client's later requests; any scope is asked for on this retry.
           for (const s of asked) if (s.startsWith('repository:')) this.addScope(s);
-          challengeScopes = asked.filter((s) => !(spec.scopes ?? this.scopes).includes(s));
+          challengeScopes = asked.filter((s) => !hasScope(spec.scopes ?? this.scopes, s));
           authRetried = true;
           continue;
         }
@@ -217,4 +217,20 @@ export class HttpClient {
     if (this.signal?.aborted) await this.dispatcher.destroy().catch(() => undefined);
     else await this.dispatcher.close().catch(() => undefined);
   }
+}
+
+/**
+ * `repository:NAME:push,pull` and `repository:NAME:pull,push` are one scope: servers
+ * write the actions in any order (notary-server's challenge order varies from run to run).
+ * NAME may hold a colon (`host:port/repo`), so the actions are what follows the last one.
+ */
+function scopeKey(scope: string): string {
+  const i = scope.lastIndexOf(':');
+  if (i < 0) return scope;
+  return `${scope.slice(0, i)}:${scope.slice(i + 1).split(',').filter(Boolean).sort().join(',')}`;
+}
+
+function hasScope(scopes: readonly string[], scope: string): boolean {
+  const key = scopeKey(scope);
+  return scopes.some((s) => scopeKey(s) === key);
 }
