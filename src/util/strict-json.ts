@@ -5,7 +5,7 @@
  * returns what JSON.parse would.
  */
 
-import { ImgsealError } from '../errors.js';
+import { ImgsealError, type ErrorCode } from '../errors.js';
 
 export class StrictJsonError extends Error {
   override readonly name = 'StrictJsonError';
@@ -138,7 +138,7 @@ class Parser {
 }
 
 /** parseStrictJson with failures as one ImgsealError line prefixed by `what` (a file name, say). */
-export function parseStrictJsonAs(text: string, what: string, code: 'INVALID_ARGUMENT' | 'POLICY_INVALID' | 'SIGNATURE_INVALID' = 'INVALID_ARGUMENT'): unknown {
+export function parseStrictJsonAs(text: string, what: string, code: ErrorCode = 'INVALID_ARGUMENT'): unknown {
   try {
     return parseStrictJson(text);
   } catch (err) {
