@@ -40,13 +40,14 @@ export async function runDecoder(keysDir: string | undefined): Promise<void> {
   try {
     const payload = parsePayload(readPayloadFd(3));
     await decodeLayer({
-      input: process.stdin,
-      // process.stdout, not a raw fs stream on fd 1: once anything touches
+      // Read and written directly (node/decoder/fd-pump.ts). process.stdin/stdout are
+      // only the fallbacks for a non-blocking descriptor: once anything touches
       // process.stdout (a worker thread does, to forward its output) libuv makes the
-      // pipe non-blocking, and fs writes then fail with EAGAIN ("write failed") whenever
-      // containerd reads slower than we write. libuv's pipe handle waits instead.
+      // pipe non-blocking, and direct writes then fail with EAGAIN whenever containerd
+      // reads slower than we write; libuv's pipe handle waits instead.
       // containerd's EOF is our exit.
-      output: process.stdout,
+      input: { fd: 0, fallback: () => process.stdin },
+      output: { fd: 1, fallback: () => process.stdout },
       payload,
       ...(keysDir ? { keysDir } : {}),
       ...(process.env.STREAM_PROCESSOR_MEDIATYPE ? { mediaType: process.env.STREAM_PROCESSOR_MEDIATYPE } : {}),

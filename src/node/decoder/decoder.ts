@@ -10,21 +10,21 @@
  * failure nothing at all reaches the output.
  */
 import type { Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { decryptTransforms, openLayer } from '../../crypto/layer/index.js';
 import { defaultSchemeContext } from '../../crypto/wrap/config.js';
 import { ImgsealError, isImgsealError } from '../../errors.js';
 import { decryptedMediaType, isEncryptedMediaType, layerCompression } from '../../model/media-types.js';
 import { payloadKeys, readKeyDirectory } from './key-dir.js';
 import type { DecoderPayload } from './payload.js';
-import { noteStreamedBytes } from '../../util/memory-pacer.js';
+import { isChunkStep } from '../../copy/steps/chunk-step.js';
+import { releaseSpool, spoolThroughSteps, type FdEndpoint } from './fd-pump.js';
 import { Spool } from './spool.js';
 
 export interface DecodeLayerOptions {
-  /** The layer blob as stored (ciphertext). */
-  input: Readable;
+  /** The layer blob as stored (ciphertext): a stream, or a descriptor read directly (fd-pump.ts). */
+  input: Readable | FdEndpoint<Readable>;
   /** Receives the verified plaintext, and nothing at all on failure. */
-  output: Writable;
+  output: Writable | FdEndpoint<Writable>;
   payload: DecoderPayload;
   /** `--decryption-keys-path`: the node's key directory. */
   keysDir?: string;
@@ -67,19 +67,17 @@ export async function decodeLayer(opts: DecodeLayerOptions): Promise<DecodeLayer
     throw err;
   }
 
+  const steps = decryptTransforms(unwrapped, { compression, what, ciphertext: { digest: layer.digest, size: layer.size } });
   const spool = new Spool(opts.spoolDir);
   try {
-    const writer = spool.writer();
-    // The memory pacer (when the entry point installed it) samples per streamed MiB.
-    const note = (chunk: Buffer | string): void => noteStreamedBytes(chunk.length);
-    opts.input.on('data', note);
-    await pipeline([opts.input, ...decryptTransforms(unwrapped, { compression, what, ciphertext: { digest: layer.digest, size: layer.size } }), writer]);
-    opts.input.off('data', note);
+    if (!steps.every(isChunkStep)) throw new ImgsealError('INTERNAL', 'a decrypt step lacks the chunk interface');
+    const size = await spoolThroughSteps(opts.input, steps, spool.fds.write);
     // Every check has passed: only now does a byte reach the output.
-    const reader = spool.reader();
-    reader.on('data', note);
-    await pipeline(reader, opts.output);
-    return { size: writer.bytesWritten, mediaType: plainType };
+    await releaseSpool(spool.fds.read, size, opts.output);
+    return { size, mediaType: plainType };
+  } catch (err) {
+    for (const s of steps) s.destroy();
+    throw err;
   } finally {
     spool.close();
   }

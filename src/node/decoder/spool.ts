@@ -5,20 +5,13 @@
  * open descriptor is the only way to the data, so nothing is left behind however the
  * process ends (exit, signal, even SIGKILL), and no other process can open it.
  */
-import { mkdtempSync, openSync, closeSync, rmSync, unlinkSync, rmdirSync, createReadStream, createWriteStream, type ReadStream, type WriteStream } from 'node:fs';
+import { mkdtempSync, openSync, closeSync, rmSync, unlinkSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImgsealError } from '../../errors.js';
 
-/**
- * 1 MiB reads and write batches instead of the 64 KiB / 16 KiB defaults: fewer spool
- * syscalls and per-chunk stream callbacks (a 256 MiB layer on the shared 2-core machine:
- * ~15% less decoder CPU, within noise on RSS since the memory pacer frees the chunks).
- */
-const SPOOL_CHUNK = 1 << 20;
-
 export class Spool {
-  /** Write and read ends, each handed to (and closed by) one stream. */
+  /** Write and read ends (positioned I/O, fd-pump.ts); both closed by close(). */
   private writeFd: number | undefined;
   private readFd: number | undefined;
 
@@ -42,31 +35,18 @@ export class Spool {
     }
   }
 
-  /** Where the unverified plaintext goes (once). */
-  writer(): WriteStream {
-    const fd = this.take('writeFd');
-    return createWriteStream('', { fd, start: 0, highWaterMark: SPOOL_CHUNK });
+  /** The descriptors, for positioned reads and writes (until close()). */
+  get fds(): { write: number; read: number } {
+    if (this.writeFd === undefined || this.readFd === undefined) throw new ImgsealError('INTERNAL', 'spool used after close');
+    return { write: this.writeFd, read: this.readFd };
   }
 
-  /** The spooled bytes from the start (once); only for data that passed every check. */
-  reader(): ReadStream {
-    const fd = this.take('readFd');
-    return createReadStream('', { fd, start: 0, highWaterMark: SPOOL_CHUNK });
-  }
-
-  /** Closes what no stream took; the data is gone with the last descriptor. */
+  /** Closes both ends; the data is gone with the last descriptor. */
   close(): void {
     for (const k of ['writeFd', 'readFd'] as const) {
       const fd = this[k];
       this[k] = undefined;
       if (fd !== undefined) closeSync(fd);
     }
-  }
-
-  private take(k: 'writeFd' | 'readFd'): number {
-    const fd = this[k];
-    if (fd === undefined) throw new ImgsealError('INTERNAL', 'spool stream taken twice');
-    this[k] = undefined;
-    return fd;
   }
 }
