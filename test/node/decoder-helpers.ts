@@ -2,9 +2,9 @@
 // payload (protobuf Any with JSON) on fd 3, plaintext read from stdout.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI_MAIN, FIXTURES } from '../testkit/cli.js';
+import { CLI_MAIN, FIXTURES, runCli } from '../testkit/cli.js';
 
 export interface LayerDescriptor {
   mediaType: string;
@@ -74,4 +74,36 @@ export function runDecoder(args: string[], stdin: Buffer, payload: Buffer | 'clo
     child.stdin?.on('error', () => undefined);
     child.stdin?.end(stdin);
   });
+}
+
+function writeBlob(dir: string, bytes: Buffer): { digest: string; size: number } {
+  const digest = sha256(bytes);
+  writeFileSync(join(dir, 'blobs', 'sha256', digest.slice(7)), bytes);
+  return { digest, size: bytes.length };
+}
+
+/**
+ * `plain` as a one-layer image encrypted by `imgseal copy` to the RSA fixture key, in
+ * `work`: the encrypted blob's path, its descriptor, and a key directory holding the
+ * private key.
+ */
+export async function encryptedLayer(work: string, plain: Buffer): Promise<{ blobPath: string; descriptor: LayerDescriptor; keysDir: string }> {
+  const src = join(work, 'src');
+  mkdirSync(join(src, 'blobs', 'sha256'), { recursive: true });
+  const layer = writeBlob(src, plain);
+  const config = writeBlob(src, Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [layer.digest] } })));
+  const manifest = writeBlob(src, Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config }, layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...layer }] })));
+  writeFileSync(join(src, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+  writeFileSync(join(src, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, annotations: { 'org.opencontainers.image.ref.name': 't' } }] }));
+  const enc = join(work, 'enc');
+  const c = await runCli(['copy', '--encryption-key', `jwe:${join(FIXTURES, 'jwe-rsa2048/keys/rsa1_pub.pem')}`, `oci:${src}:t`, `oci:${enc}:t`]);
+  if (c.code !== 0) throw new Error(`imgseal copy failed: ${c.stderr}`);
+  const blob = (d: string): string => join(enc, 'blobs', 'sha256', d.slice(7));
+  const index = JSON.parse(readFileSync(join(enc, 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
+  const m = JSON.parse(readFileSync(blob((index.manifests[0] as { digest: string }).digest), 'utf8')) as { layers: LayerDescriptor[] };
+  const descriptor = m.layers[0] as LayerDescriptor;
+  const keysDir = join(work, 'keys');
+  mkdirSync(keysDir);
+  writeFileSync(join(keysDir, 'rsa.pem'), readFileSync(join(FIXTURES, 'jwe-rsa2048/keys/rsa1_priv.pem')));
+  return { blobPath: blob(descriptor.digest), descriptor, keysDir };
 }
