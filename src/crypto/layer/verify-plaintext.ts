@@ -18,6 +18,7 @@ import { whenWritable } from '../../util/streams.js';
 import type { Decompress as ZstdDecompress } from 'fzstd';
 import { ImgsealError } from '../../errors.js';
 import { Digester, type Digest } from '../../model/digest.js';
+import { createStreamHasher, type StreamHasher } from '../../util/parallel-hash.js';
 import type { LayerCompression } from '../../model/media-types.js';
 import type { ChunkStep } from '../../copy/steps/chunk-step.js';
 
@@ -42,6 +43,13 @@ export interface PlaintextExpectations {
    * step need not hash the blob a second time.
    */
   diffIdCheckedByDestination?: boolean;
+  /**
+   * The plaintext's size when known in advance (CTR keeps the ciphertext's): set, the
+   * blob digest may go to the hash worker like any large blob's (util/parallel-hash.ts).
+   * The containerd decoder sets it, so that its second core hashes the plaintext while
+   * this thread deciphers; the copy pipeline leaves the digest inline.
+   */
+  plaintextSize?: number;
   /** Told when a private-options mismatch was accepted because the diff_id matched. */
   warn?: (message: string) => void;
   /**
@@ -54,7 +62,7 @@ export interface PlaintextExpectations {
 }
 
 export class PlaintextVerifier extends Transform implements ChunkStep {
-  private readonly blob = new Digester();
+  private readonly blob: StreamHasher;
   private readonly tar = new Digester();
   private readonly gunzip: Gunzip | undefined;
   private readonly zstd: ZstdDecompress | undefined;
@@ -63,6 +71,7 @@ export class PlaintextVerifier extends Transform implements ChunkStep {
 
   constructor(private readonly expect: PlaintextExpectations) {
     super({ highWaterMark: STEP_HIGH_WATER_MARK });
+    this.blob = createStreamHasher('sha256', expect.plaintextSize ?? 0);
     if (!expect.diffId) return;
     if (expect.compression === 'gzip') {
       this.gunzip = createGunzip();
@@ -91,7 +100,8 @@ export class PlaintextVerifier extends Transform implements ChunkStep {
   }
 
   private admit(chunk: Buffer, reusedBuffer: boolean): Buffer | Promise<Buffer> {
-    if (!this.expect.diffIdCheckedByDestination) this.blob.update(chunk);
+    // The worker hasher copies what it keeps; a promise means it is behind (backpressure).
+    const behind = this.expect.diffIdCheckedByDestination ? undefined : this.blob.update(chunk);
     if (this.zstd && this.sideError === undefined) {
       try {
         this.zstd.push(reusedBuffer ? Uint8Array.prototype.slice.call(chunk) : chunk);
@@ -104,9 +114,9 @@ export class PlaintextVerifier extends Transform implements ChunkStep {
       // copy until the event loop emptied and Node exited 0 with nothing done. Its
       // error is kept for the verdict in _flush, so that a failed HMAC (decided at the
       // end of the ciphertext) is reported rather than the garbage it decrypted to.
-      return whenWritable(this.gunzip).then(() => chunk);
+      return Promise.all([behind, whenWritable(this.gunzip)]).then(() => chunk);
     }
-    return chunk;
+    return behind ? behind.then(() => chunk) : chunk;
   }
 
   async finishChunks(): Promise<undefined> {
@@ -122,6 +132,7 @@ export class PlaintextVerifier extends Transform implements ChunkStep {
 
   override _destroy(err: Error | null, cb: (error: Error | null) => void): void {
     this.gunzip?.destroy();
+    this.blob.abandon();
     cb(err);
   }
 
@@ -138,6 +149,7 @@ export class PlaintextVerifier extends Transform implements ChunkStep {
         }
         this.expect.warn?.(`${what}: the wrapped key records digest ${privateOptionsDigest}, the config's diff_id is ${diffId}; the layer is verified against the diff_id`);
       }
+      this.blob.abandon();
       return;
     }
     if (this.gunzip) {
@@ -151,7 +163,7 @@ export class PlaintextVerifier extends Transform implements ChunkStep {
         this.sideError = err;
       }
     }
-    const blobDigest = this.blob.digest();
+    const blobDigest = await this.blob.digest();
     let diffIdVerified = false;
     if (diffId && this.expect.compression !== 'unknown') {
       if (this.sideError !== undefined) {

@@ -67,7 +67,7 @@ export async function decodeLayer(opts: DecodeLayerOptions): Promise<DecodeLayer
     throw err;
   }
 
-  const steps = decryptTransforms(unwrapped, { compression, what, ciphertext: { digest: layer.digest, size: layer.size } });
+  const steps = decryptTransforms(unwrapped, { compression, what, ciphertext: { digest: layer.digest, size: layer.size }, plaintextSize: layer.size });
   const spool = new Spool(opts.spoolDir);
   try {
     if (!steps.every(isChunkStep)) throw new ImgsealError('INTERNAL', 'a decrypt step lacks the chunk interface');
