@@ -3,7 +3,8 @@
 # same containerd 1.6 (CRI, node key model, imgseal decoder as stream processor) and the
 # same registry, in one run: both times, the ratio, and the decoder's peak RSS; then the
 # decoder's peak RSS for each of RSS_SIZES (memory must not grow with the layer).
-#   bench/cri-pull.sh [WORK]     env: SIZE_MIB (256), RSS_SIZES ("64 1024"), KEEP=1
+#   bench/cri-pull.sh [WORK]     env: SIZE_MIB (256), RSS_SIZES ("64 1024"), KEEP=1,
+#   DECODER_MAIN (another build's decoder-main.js, for A/B runs), DECODER_ENV ("VAR=value ..." for the decoder)
 # Targets (issue 10): encrypted <= 1.3x plain; decoder RSS <= 100 MiB and flat.
 # Each image gets its own random content: equal diff_ids would let containerd skip the
 # unpack (and the decoder) for the second image.
@@ -33,7 +34,7 @@ HOST="$(sed -n 's/^REGISTRY_HOST=//p' "$REG/env" | tr -d "'")"
 # The decoder wrapper records each run's peak RSS (KiB), user and system CPU seconds in rss.log.
 cat >decoder <<W
 #!/bin/sh
-exec /usr/bin/time -a -o "$WORK/rss.log" -f '%M %U %S' node \${DECODER_NODE_FLAGS:-} "$ROOT/dist/src/cli/decoder-main.js" "\$@"
+exec env ${DECODER_ENV:-} /usr/bin/time -a -o "$WORK/rss.log" -f '%M %U %S' node \${DECODER_NODE_FLAGS:-} "${DECODER_MAIN:-$ROOT/dist/src/cli/decoder-main.js}" "\$@"
 W
 chmod +x decoder
 CRI=1 DECODER="$WORK/decoder" CRI_PLAIN_HTTP_REGISTRIES="$HOST" "$PEERS/containerd/start.sh" "$CTD" >/dev/null
