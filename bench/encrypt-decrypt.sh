@@ -53,6 +53,9 @@ read -r _ _ cp_u cp_s < <(measure cp-out cp "$LAYER" cp-out)
 # must see the bytes reads them out and writes them back, two copies: dd with the
 # pump's 256 KiB reads measures that, for a second floor printed below the table.
 read -r _ _ dd_u dd_s < <(measure dd-out dd if="$LAYER" of=dd-out bs=256K status=none)
+# What Node itself charges for the same work (bench/node-floor.mjs: three SHA-256 passes,
+# AES-256-CTR + HMAC through node:crypto, 256 KiB reads and writes), one thread.
+read -r _ _ nf_u nf_s < <(measure nf-out node "$ROOT/bench/node-floor.mjs" "$LAYER" nf-out)
 echo "# imgseal vs skopeo: ${SIZE_MIB} MiB uncompressed layer, $CORES cores, $(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "skopeo $(skopeo --version | awk '{print $3}'), node $(node --version), best of $RUNS runs"
 echo
@@ -84,8 +87,12 @@ FLOOR_RW="$(echo "3 * 1024 / $SHA + ($dd_u + $dd_s) / $GIB" | bc -l)"
 printf 'Floor with user-space copies: 3 SHA-256 passes + dd of the layer (%.2f user + %.2f sys CPU-s/GiB) = %.2f CPU-s/GiB; imgseal encrypt %.2f×, decrypt %.2f× of it.\n' \
   "$(echo "$dd_u / $GIB" | bc -l)" "$(echo "$dd_s / $GIB" | bc -l)" "$FLOOR_RW" \
   "$(echo "($im_enc_u + $im_enc_s) / $GIB / $FLOOR_RW" | bc -l)" "$(echo "($im_dec_u + $im_dec_s) / $GIB / $FLOOR_RW" | bc -l)"
+FLOOR_NODE="$(echo "($nf_u + $nf_s) / $GIB" | bc -l)"
+printf 'Floor in Node (bench/node-floor.mjs: the same passes through node:crypto and fs, one thread): %.2f user + %.2f sys = %.2f CPU-s/GiB, %.2f× the floor; imgseal encrypt %.2f×, decrypt %.2f× of it.\n' \
+  "$(echo "$nf_u / $GIB" | bc -l)" "$(echo "$nf_s / $GIB" | bc -l)" "$FLOOR_NODE" "$(echo "$FLOOR_NODE / $FLOOR" | bc -l)" \
+  "$(echo "($im_enc_u + $im_enc_s) / $GIB / $FLOOR_NODE" | bc -l)" "$(echo "($im_dec_u + $im_dec_s) / $GIB / $FLOOR_NODE" | bc -l)"
 printf 'Load average at the end: %s.\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
-rm -rf sk-enc sk-dec im-dec src cp-out dd-out
+rm -rf sk-enc sk-dec im-dec src cp-out dd-out nf-out
 
 echo
 echo "| imgseal peak RSS by layer size | encrypt MiB | decrypt MiB |"

@@ -137,6 +137,12 @@ bench_image() { # NAME COUNT BYTES TARGET [EXTRA_JOBS]
   local cu_pull cu_rss cu_n cu_c cu_r
   read -r cu_pull cu_rss cu_n cu_c cu_r < <(measure curl -sf --parallel --parallel-max "$par" -K curl-urls.txt)
   row "$label" pull "floor: curl, blobs to /dev/null, $par at once" "$cu_pull" "$cu_rss" "$cu_n" "$cu_c" "$cu_r" "$(printf 'skopeo / floor %.2f× | ' "$(echo "$sk_pull / $cu_pull" | bc -l)")"
+  # The same GETs from Node (undici), each blob hashed and written to a file: what the
+  # runtime itself charges for a pull, with none of imgseal's code.
+  sed -n 's/^url = "\(.*\)"$/\1/p' curl-urls.txt >node-urls.txt
+  local nf_pull nf_rss nf_n nf_c nf_r
+  read -r nf_pull nf_rss nf_n nf_c nf_r < <(measure sh -c "rm -rf nf-out && mkdir nf-out && exec node '$ROOT/bench/node-pull-floor.mjs' node-urls.txt nf-out $par")
+  row "$label" pull "floor in Node: undici GET, SHA-256, file write, $par at once" "$nf_pull" "$nf_rss" "$nf_n" "$nf_c" "$nf_r"
   # CPU per GiB moved next to the floor: one SHA-256 pass (OpenSSL, one core) + the
   # kernel's socket copies (the curl row's CPU) + one pass through the page cache for
   # the blob files (cat of the layout to a file, as for a pull's writes or a push's reads).
@@ -149,8 +155,9 @@ bench_image() { # NAME COUNT BYTES TARGET [EXTRA_JOBS]
   CPU_ROWS+="$(cpurow push skopeo "$sk_push_c")"$'\n'"$(cpurow push imgseal "$im_push_c")"$'\n'
   CPU_ROWS+="$(cpurow pull skopeo "$sk_pull_c")"$'\n'"$(cpurow pull imgseal "$im_pull_c")"$'\n'
   CPU_ROWS+="$(printf '| %s | floor | 1 SHA-256 pass + curl + cat of the blobs | | %.2f | 1.00× |' "$label" "$floor")"$'\n'
+  CPU_ROWS+="$(cpurow pull "floor in Node (undici GET + SHA-256 + write; imgseal pull $(printf '%.2f' "$(echo "$im_pull_c / $nf_c" | bc -l)")× of it)" "$nf_c")"$'\n'
   fi
-  rm -rf src pull-out curl-urls.txt
+  rm -rf src pull-out curl-urls.txt node-urls.txt nf-out
 }
 
 # OpenSSL's single-core SHA-256 speed in MiB/s (16 KiB blocks), for the floor.
