@@ -9,6 +9,6 @@ import type { JWK } from 'jose';
 export async function publicKeyFingerprint(key: KeyObject): Promise<string> {
   const pub = key.type === 'private' ? createPublicKey(key) : key;
   // jose is loaded on first use: commands that never touch keys start without it.
-  const { calculateJwkThumbprint } = await import('jose');
+  const { calculateJwkThumbprint } = await import('jose/jwk/thumbprint');
   return calculateJwkThumbprint(pub.export({ format: 'jwk' }) as JWK, 'sha256');
 }
