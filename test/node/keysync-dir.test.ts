@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { FIXTURES, runCli } from '../testkit/cli.js';
+import { KeyProtectStandin } from '../testkit/keyprotect-standin.js';
 import { startAgent, waitFor, writeSecretVolume } from './keysync-helpers.js';
 
 const work = mkdtempSync(join(tmpdir(), 'imgseal-keysync-dir-'));
@@ -96,5 +97,49 @@ describe('imgseal keysync --from-dir', () => {
       assert.equal(await agent.stop(), 0);
     }
     assert.equal(agent.stderr(), '');
+  });
+
+  test('watching: a kubelet swap during the first sync is not missed (the folder is watched before it is read)', async () => {
+    const kp = new KeyProtectStandin();
+    await kp.start();
+    try {
+      kp.addRootKey('root-1');
+      const cfg = join(fresh('kp'), 'kp.json');
+      writeFileSync(cfg, kp.config());
+      const wrap = async (key: Buffer): Promise<string> => {
+        const d = fresh('wrap');
+        writeFileSync(join(d, 'in.pem'), key);
+        const r = await runCli(['kms', 'wrap', '--keyprotect-config', cfg, '--root-key-id', 'root-1', join(d, 'in.pem'), join(d, 'out')]);
+        assert.equal(r.code, 0, r.stderr);
+        return readFileSync(join(d, 'out'), 'utf8');
+      };
+      const [rsa, ec] = [await wrap(RSA), await wrap(EC)];
+      const vol = join(fresh('vol'), 'kp');
+      writeSecretVolume(vol, { 'rsa.pem': rsa });
+      const keys = fresh('keys');
+      // The first sync stops inside its unwrap; the volume changes meanwhile.
+      let release = (): void => undefined;
+      const held = new Promise<void>((resolve) => (kp.hold = { until: new Promise<void>((r) => (release = r)), onHeld: resolve }));
+      // --resync 3600: only the watch can bring the change in within the test.
+      const agent = startAgent(['--from-dir', vol, '--secret-type', 'kp-key', '--keyprotect-config', cfg, '--keys-dir', keys, '--namespace', 'n', '--resync', '3600']);
+      try {
+        await held;
+        writeSecretVolume(vol, { 'ec.pem': ec });
+        rmSync(join(vol, 'rsa.pem'));
+        await new Promise((r) => setTimeout(r, 500)); // the change events arrive while the sync is held
+        kp.hold = undefined;
+        release();
+        await waitFor('ec key and rsa gone', () => {
+          const f = readdirSync(keys);
+          return f.includes('keysync_n_kp_ec.pem') && !f.includes('keysync_n_kp_rsa.pem');
+        }, 20_000);
+        assertKeyFile(join(keys, 'keysync_n_kp_ec.pem'), EC);
+      } finally {
+        release();
+        assert.equal(await agent.stop(), 0);
+      }
+    } finally {
+      await kp.stop();
+    }
   });
 });

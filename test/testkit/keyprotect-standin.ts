@@ -24,6 +24,11 @@ export class KeyProtectStandin {
   private readonly tokens = new Set<string>();
   private server: Server | undefined;
   port = 0;
+  /**
+   * While set, unwrap requests wait for it before they are answered (tests use it to
+   * hold a sync in the middle); `onHeld` is told when one starts waiting.
+   */
+  hold: { until: Promise<void>; onHeld?: () => void } | undefined;
 
   addRootKey(id: string): void {
     this.rootKeys.set(id, randomBytes(32));
@@ -42,7 +47,13 @@ export class KeyProtectStandin {
     this.server = createServer((req, res) => {
       let body = '';
       req.setEncoding('utf8').on('data', (d: string) => (body += d));
-      req.on('end', () => this.handle(req, res, body));
+      req.on('end', () => {
+        const hold = this.hold;
+        if (hold && /\/actions\/unwrap$/.test(req.url ?? '')) {
+          hold.onHeld?.();
+          void hold.until.then(() => this.handle(req, res, body));
+        } else this.handle(req, res, body);
+      });
     });
     await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
     this.port = (this.server.address() as { port: number }).port;

@@ -84,6 +84,24 @@ export function registerKeysync(program: Command): void {
         }
       };
 
+      // One read at a time, and one more if the folder changed while reading: two reads
+      // racing could apply an older version of the volume after a newer one.
+      let reading: Promise<void> | undefined;
+      let changedWhileReading = false;
+      const syncVolume = (): Promise<void> => {
+        if (reading) {
+          changedWhileReading = true;
+          return reading;
+        }
+        reading = (async () => {
+          do {
+            changedWhileReading = false;
+            await readVolume();
+          } while (changedWhileReading);
+        })().finally(() => (reading = undefined));
+        return reading;
+      };
+
       if (flags.once) {
         if (volume) await readVolume();
         else if (kc) {
@@ -110,8 +128,10 @@ export function registerKeysync(program: Command): void {
       }
       try {
         if (volume) {
-          await readVolume();
-          const unwatch = watchSecretVolume(volume.dir, () => void readVolume(), resyncMs);
+          // Watch first, then read: a kubelet swap of ..data between the first read and
+          // the watch would otherwise wait for the resync (5 minutes by default).
+          const unwatch = watchSecretVolume(volume.dir, () => void syncVolume(), resyncMs);
+          await syncVolume();
           await new Promise<void>((resolve) => ac.signal.addEventListener('abort', () => resolve(), { once: true }));
           unwatch();
         } else if (kc) {
