@@ -11,7 +11,7 @@
 import type { Transform } from 'node:stream';
 import { abortedError } from '../util/abort.js';
 import type { BlobChunks, BlobReader } from '../transports/types.js';
-import type { ChunkStep } from './steps/chunk-step.js';
+import { finishSteps, throughSteps, type ChunkStep } from './steps/chunk-step.js';
 
 /** Bytes per read: large enough that per-chunk costs vanish, small enough for the cipher and hashes to work in cache. */
 export const PUMP_CHUNK = 256 << 10;
@@ -76,7 +76,7 @@ export class BlobPump implements BlobChunks {
       this.reading = this.issueRead();
       // A failed read-ahead is seen when it is awaited; until then it must not count as unhandled.
       this.reading.catch(() => {});
-      const out = await this.through(buffer.subarray(0, n), 0);
+      const out = await throughSteps(this.steps, buffer.subarray(0, n));
       if (out.length > 0) return out;
     }
   }
@@ -87,22 +87,11 @@ export class BlobPump implements BlobChunks {
     return this.reader.read(buffer, buffer.length, this.position);
   }
 
-  /** Runs `chunk` through steps[from..]. */
-  private async through(chunk: Buffer, from: number): Promise<Buffer> {
-    let c = chunk;
-    for (let i = from; i < this.steps.length; i++) {
-      const r = (this.steps[i] as ChunkStep).processChunk(c);
-      c = r instanceof Promise ? await r : r;
-    }
-    return c;
-  }
-
   /** Every step's verdict, in order; what a step still held goes through the steps after it. */
   private async finish(): Promise<void> {
-    for (let i = 0; i < this.steps.length; i++) {
-      const tail = await (this.steps[i] as ChunkStep).finishChunks();
-      if (tail && tail.length > 0) this.tails.push(await this.through(tail, i + 1));
-    }
+    await finishSteps(this.steps, (tail) => {
+      this.tails.push(tail);
+    });
     this.finished = true;
   }
 }

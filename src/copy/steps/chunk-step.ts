@@ -24,3 +24,24 @@ export function isChunkStep(step: Transform): step is Transform & ChunkStep {
   const s = step as Partial<ChunkStep>;
   return typeof s.processChunk === 'function' && typeof s.finishChunks === 'function';
 }
+
+/** Runs `chunk` through steps[from..] and returns what the last one passed on. */
+export async function throughSteps(steps: readonly ChunkStep[], chunk: Buffer, from = 0): Promise<Buffer> {
+  let c = chunk;
+  for (let i = from; i < steps.length; i++) {
+    const r = (steps[i] as ChunkStep).processChunk(c);
+    c = r instanceof Promise ? await r : r;
+  }
+  return c;
+}
+
+/**
+ * After the last chunk: every step's verdict, in order (the first failure throws);
+ * what a step still held goes through the steps after it and then to `tail`.
+ */
+export async function finishSteps(steps: readonly ChunkStep[], tail: (bytes: Buffer) => void | Promise<void>): Promise<void> {
+  for (let i = 0; i < steps.length; i++) {
+    const held = await (steps[i] as ChunkStep).finishChunks();
+    if (held && held.length > 0) await tail(await throughSteps(steps, held, i + 1));
+  }
+}

@@ -17,7 +17,7 @@
  */
 import { readSync, writeSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
-import type { ChunkStep } from '../../copy/steps/chunk-step.js';
+import { finishSteps, throughSteps, type ChunkStep } from '../../copy/steps/chunk-step.js';
 import { ImgsealError } from '../../errors.js';
 import { noteStreamedBytes } from '../../util/memory-pacer.js';
 
@@ -83,12 +83,7 @@ function writeAllSync(fd: number, chunk: Buffer, position: number | null): void 
 export async function spoolThroughSteps(input: Readable | FdEndpoint<Readable>, steps: readonly ChunkStep[], spoolFd: number): Promise<number> {
   const buf = Buffer.allocUnsafeSlow(DECODER_CHUNK);
   let spooled = 0;
-  const through = async (chunk: Buffer, from: number): Promise<void> => {
-    let c = chunk;
-    for (let i = from; i < steps.length; i++) {
-      const r = (steps[i] as ChunkStep).processChunk(c);
-      c = r instanceof Promise ? await r : r;
-    }
+  const spool = (c: Buffer): void => {
     try {
       writeAllSync(spoolFd, c, spooled);
     } catch (err) {
@@ -98,12 +93,9 @@ export async function spoolThroughSteps(input: Readable | FdEndpoint<Readable>, 
   };
   for await (const chunk of inputChunks(input, buf)) {
     noteStreamedBytes(chunk.length);
-    await through(chunk, 0);
+    spool(await throughSteps(steps, chunk));
   }
-  for (let i = 0; i < steps.length; i++) {
-    const tail = await (steps[i] as ChunkStep).finishChunks();
-    if (tail && tail.length > 0) await through(tail, i + 1);
-  }
+  await finishSteps(steps, spool);
   return spooled;
 }
 
