@@ -11,6 +11,7 @@ import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEq
 import type { Cipher, Decipher, Hmac } from 'node:crypto';
 import { Transform, type TransformCallback, type TransformOptions } from 'node:stream';
 import { ImgsealError } from '../../errors.js';
+import type { ChunkStep } from '../../copy/steps/chunk-step.js';
 
 export const LAYER_CIPHER = 'AES_256_CTR_HMAC_SHA256';
 export const SYMKEY_LENGTH = 32;
@@ -47,7 +48,7 @@ function checkSecrets(s: LayerSecrets): void {
  * finished (it is available in 'finish' and 'end' handlers and after
  * `stream/promises.pipeline` resolves).
  */
-export class LayerEncryptor extends Transform {
+export class LayerEncryptor extends Transform implements ChunkStep {
   private readonly cipher: Cipher;
   private readonly mac: Hmac;
   private result: Buffer | undefined;
@@ -102,7 +103,7 @@ export class LayerEncryptor extends Transform {
  * the error instead of 'end' and must discard what it staged — destinations do
  * exactly that (they commit only after a successful end).
  */
-export class LayerDecryptor extends Transform {
+export class LayerDecryptor extends Transform implements ChunkStep {
   private readonly decipher: Decipher;
   private readonly mac: Hmac;
   private readonly expected: Buffer;

@@ -5,6 +5,7 @@
  * that commits only after a clean end never releases unverified plaintext.
  */
 import type { Transform } from 'node:stream';
+import type { ChunkStep } from '../../copy/steps/chunk-step.js';
 import { LayerDecryptor } from '../cipher/layer-cipher.js';
 import { STEP_HIGH_WATER_MARK } from '../../copy/steps/buffering.js';
 import { DigestVerifier } from '../../copy/steps/verify-digest.js';
@@ -20,7 +21,7 @@ export interface DecryptExpectations extends Omit<PlaintextExpectations, 'privat
   ciphertext?: { digest: Digest; size?: number };
 }
 
-export function decryptTransforms(opened: OpenedLayer, expect: DecryptExpectations): Transform[] {
+export function decryptTransforms(opened: OpenedLayer, expect: DecryptExpectations): (Transform & ChunkStep)[] {
   const { ciphertext, ...plain } = expect;
   return [
     ...(ciphertext ? [new DigestVerifier(ciphertext.digest, ciphertext.size, expect.what)] : []),

@@ -16,7 +16,6 @@ import { ImgsealError, isImgsealError } from '../../errors.js';
 import { decryptedMediaType, isEncryptedMediaType, layerCompression } from '../../model/media-types.js';
 import { payloadKeys, readKeyDirectory } from './key-dir.js';
 import type { DecoderPayload } from './payload.js';
-import { isChunkStep } from '../../copy/steps/chunk-step.js';
 import { releaseSpool, spoolThroughSteps, type FdEndpoint } from './fd-pump.js';
 import { Spool } from './spool.js';
 
@@ -70,7 +69,6 @@ export async function decodeLayer(opts: DecodeLayerOptions): Promise<DecodeLayer
   const steps = decryptTransforms(unwrapped, { compression, what, ciphertext: { digest: layer.digest, size: layer.size }, plaintextSize: layer.size });
   const spool = new Spool(opts.spoolDir);
   try {
-    if (!steps.every(isChunkStep)) throw new ImgsealError('INTERNAL', 'a decrypt step lacks the chunk interface');
     const size = await spoolThroughSteps(opts.input, steps, spool.fds.write);
     // Every check has passed: only now does a byte reach the output.
     await releaseSpool(spool.fds.read, size, opts.output);
