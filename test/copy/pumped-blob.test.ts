@@ -12,7 +12,6 @@ import { mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { transferBlob } from '../../src/copy/copy-blob.js';
 import { silentProgress } from '../../src/copy/progress.js';
 import { BlobPump } from '../../src/copy/pump-blob.js';
 import { ProgressStep } from '../../src/copy/steps/progress.js';
@@ -22,6 +21,7 @@ import { isImgsealError } from '../../src/errors.js';
 import type { Descriptor } from '../../src/model/descriptor.js';
 import type { Digest } from '../../src/model/digest.js';
 import { parseImageName } from '../../src/transports/transports.js';
+import { transferUnchanged } from './transfer-helpers.js';
 import type { BlobReader } from '../../src/transports/types.js';
 import { buildLayout } from '../testkit/image-builder.js';
 import { blobFile, listDir } from '../testkit/image-reader.js';
@@ -132,16 +132,7 @@ function transfer(srcDir: string, destDir: string, desc: Descriptor) {
     const src = await parseImageName(`oci:${srcDir}:v1`).newImageSource({});
     const dest = await parseImageName(`oci:${destDir}:v1`).newImageDestination({});
     try {
-      return await transferBlob({
-        src,
-        dest,
-        desc,
-        steps: () => [],
-        info: { digest: desc.digest, size: desc.size, mediaType: desc.mediaType },
-        action: 'copy',
-        progress: silentProgress,
-        what: `layer ${desc.digest}`,
-      });
+      return await transferUnchanged(src, dest, desc);
     } finally {
       await dest.close();
       await src.close();

@@ -11,14 +11,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { after, test } from 'node:test';
-import { transferBlob, WHOLE_BLOB_MAX, type BlobTransfer } from '../../src/copy/copy-blob.js';
-import { silentProgress } from '../../src/copy/progress.js';
+import { WHOLE_BLOB_MAX } from '../../src/copy/copy-blob.js';
 import { isImgsealError } from '../../src/errors.js';
 import type { Descriptor } from '../../src/model/descriptor.js';
 import type { Digest } from '../../src/model/digest.js';
 import { parseImageName } from '../../src/transports/transports.js';
 import type { ImageDestination, ImageSource } from '../../src/transports/types.js';
 import { buildLayout, LAYER_TAR, sha256 } from '../testkit/image-builder.js';
+import { transferUnchanged } from './transfer-helpers.js';
 import { blobFile, listDir } from '../testkit/image-reader.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'imgseal-whole-'));
@@ -49,19 +49,7 @@ async function ends(srcDir: string, destDir: string, hideDest: string[] = []) {
   return { calls, src, dest, close: () => rawDest.close() };
 }
 
-function transfer(src: ImageSource, dest: ImageDestination, desc: Descriptor, extra: Partial<BlobTransfer> = {}) {
-  return transferBlob({
-    src,
-    dest,
-    desc,
-    steps: () => [],
-    info: { digest: desc.digest, size: desc.size, mediaType: desc.mediaType },
-    action: 'copy',
-    progress: silentProgress,
-    what: `layer ${desc.digest}`,
-    ...extra,
-  });
-}
+const transfer = transferUnchanged;
 
 async function layout(name: string) {
   const src = join(dir, name);
