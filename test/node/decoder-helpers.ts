@@ -1,10 +1,11 @@
 // Helpers for driving `imgseal decoder` the way containerd does: blob on stdin,
 // payload (protobuf Any with JSON) on fd 3, plaintext read from stdout.
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI_MAIN, FIXTURES, runCli } from '../testkit/cli.js';
+import { buildLayout } from '../testkit/image-builder.js';
 
 export interface LayerDescriptor {
   mediaType: string;
@@ -76,25 +77,16 @@ export function runDecoder(args: string[], stdin: Buffer, payload: Buffer | 'clo
   });
 }
 
-function writeBlob(dir: string, bytes: Buffer): { digest: string; size: number } {
-  const digest = sha256(bytes);
-  writeFileSync(join(dir, 'blobs', 'sha256', digest.slice(7)), bytes);
-  return { digest, size: bytes.length };
-}
-
 /**
- * `plain` as a one-layer image encrypted by `imgseal copy` to the RSA fixture key, in
- * `work`: the encrypted blob's path, its descriptor, and a key directory holding the
+ * A one-layer image (an uncompressed tar holding a file of `fileBytes` random hex)
+ * encrypted by `imgseal copy` to the RSA fixture key, in `work`: the encrypted blob's
+ * path, its descriptor, the plaintext layer's digest, and a key directory holding the
  * private key.
  */
-export async function encryptedLayer(work: string, plain: Buffer): Promise<{ blobPath: string; descriptor: LayerDescriptor; keysDir: string }> {
+export async function encryptedLayer(work: string, fileBytes: number): Promise<{ blobPath: string; descriptor: LayerDescriptor; plainDigest: string; keysDir: string }> {
   const src = join(work, 'src');
-  mkdirSync(join(src, 'blobs', 'sha256'), { recursive: true });
-  const layer = writeBlob(src, plain);
-  const config = writeBlob(src, Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [layer.digest] } })));
-  const manifest = writeBlob(src, Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config }, layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...layer }] })));
-  writeFileSync(join(src, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
-  writeFileSync(join(src, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, annotations: { 'org.opencontainers.image.ref.name': 't' } }] }));
+  const img = await buildLayout(src, [{ files: { 'layer.bin': randomBytes(fileBytes / 2).toString('hex') }, compression: 'none' }], { ref: 't' });
+  const plainDigest = (img.layers[0] as { desc: { digest: string } }).desc.digest;
   const enc = join(work, 'enc');
   const c = await runCli(['copy', '--encryption-key', `jwe:${join(FIXTURES, 'jwe-rsa2048/keys/rsa1_pub.pem')}`, `oci:${src}:t`, `oci:${enc}:t`]);
   if (c.code !== 0) throw new Error(`imgseal copy failed: ${c.stderr}`);
@@ -103,7 +95,7 @@ export async function encryptedLayer(work: string, plain: Buffer): Promise<{ blo
   const m = JSON.parse(readFileSync(blob((index.manifests[0] as { digest: string }).digest), 'utf8')) as { layers: LayerDescriptor[] };
   const descriptor = m.layers[0] as LayerDescriptor;
   const keysDir = join(work, 'keys');
-  mkdirSync(keysDir);
+  mkdirSync(keysDir, { recursive: true });
   writeFileSync(join(keysDir, 'rsa.pem'), readFileSync(join(FIXTURES, 'jwe-rsa2048/keys/rsa1_priv.pem')));
-  return { blobPath: blob(descriptor.digest), descriptor, keysDir };
+  return { blobPath: blob(descriptor.digest), descriptor, plainDigest, keysDir };
 }

@@ -4,7 +4,6 @@
 // writes on fd 1 failed with EAGAIN, "write failed", after a partial write).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,9 +15,7 @@ const work = mkdtempSync(join(tmpdir(), 'imgseal-decoder-slow-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 
 test('a 24 MiB layer through a stdout pipe whose reader pauses: whole plaintext, exit 0', { timeout: 180_000 }, async () => {
-  const plain = randomBytes(24 << 20);
-  const { blobPath, descriptor, keysDir: keys } = await encryptedLayer(work, plain);
-  const layer = { digest: sha256(plain) };
+  const { blobPath, descriptor, plainDigest, keysDir: keys } = await encryptedLayer(work, 24 << 20);
 
   const child = spawn(process.execPath, [join(REPO_ROOT, 'dist/src/cli/decoder-main.js'), '--decryption-keys-path', keys], {
     stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
@@ -42,5 +39,5 @@ test('a 24 MiB layer through a stdout pipe whose reader pauses: whole plaintext,
   const code = await new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.on('close', resolve)));
   assert.equal(stderr, '');
   assert.equal(code, 0);
-  assert.equal(sha256(Buffer.concat(out)), layer.digest);
+  assert.equal(sha256(Buffer.concat(out)), plainDigest);
 });
