@@ -21,23 +21,32 @@ installMemoryPacer({ keepFreedChunks: true });
 // at 256 MiB / 64 MiB / 1 GiB layers). IMGSEAL_INLINE_HASH=0 brings the worker back.
 process.env.IMGSEAL_INLINE_HASH ??= '1';
 
-function keysDirFrom(argv: string[]): string | undefined {
+/** The flags, or a usage line (no stack trace: containerd shows our stderr to the user). */
+function keysDirFrom(argv: string[]): { dir?: string } | { usage: string } {
   let dir: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
-    if (a === '--decryption-keys-path') dir = argv[++i];
-    else if (a.startsWith('--decryption-keys-path=')) dir = a.slice('--decryption-keys-path='.length);
-    else throw new Error(`unknown argument ${JSON.stringify(a)} (usage: decoder-main.js --decryption-keys-path DIR)`);
+    if (a === '--decryption-keys-path') {
+      dir = argv[++i];
+      if (dir === undefined || dir === '') return { usage: 'option --decryption-keys-path needs a directory' };
+    } else if (a.startsWith('--decryption-keys-path=')) dir = a.slice('--decryption-keys-path='.length);
+    else return { usage: `unknown argument ${JSON.stringify(a)}` };
   }
-  return dir;
+  return dir === undefined ? {} : { dir };
 }
 
-runDecoder(keysDirFrom(process.argv.slice(2))).then(
-  () => {
-    process.exitCode = 0;
-  },
-  (err: unknown) => {
-    process.stderr.write(`imgseal: ${errorLine(err)}\n`);
-    process.exitCode = 1;
-  },
-);
+const flags = keysDirFrom(process.argv.slice(2));
+if ('usage' in flags) {
+  process.stderr.write(`imgseal decoder: ${flags.usage} (usage: decoder-main.js [--decryption-keys-path DIR])\n`);
+  process.exitCode = 2;
+} else {
+  runDecoder(flags.dir).then(
+    () => {
+      process.exitCode = 0;
+    },
+    (err: unknown) => {
+      process.stderr.write(`imgseal: ${errorLine(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -5,7 +5,8 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { FIXTURES } from '../testkit/cli.js';
+import { spawnSync } from 'node:child_process';
+import { FIXTURES, REPO_ROOT } from '../testkit/cli.js';
 import { encodePayload, fixtureLayer, runDecoder, sha256 } from './decoder-helpers.js';
 
 const work = mkdtempSync(join(tmpdir(), 'imgseal-decoder-test-'));
@@ -153,3 +154,18 @@ describe('imgseal decoder', () => {
     }
   });
 });
+
+test('decoder-main.js (the stream-processor entry): a bad argument is one usage line, exit 2, nothing on stdout', () => {
+  for (const [args, want] of [
+    [['--bogus'], /^imgseal decoder: unknown argument "--bogus" \(usage: /],
+    [['--decryption-keys-path'], /^imgseal decoder: option --decryption-keys-path needs a directory /],
+  ] as const) {
+    const r = spawnSync(process.execPath, [join(REPO_ROOT, 'dist/src/cli/decoder-main.js'), ...args], { input: '', encoding: 'utf8' });
+    assert.equal(r.status, 2);
+    assert.equal(r.stdout, '');
+    const lines = r.stderr.trimEnd().split('\n');
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0] as string, want);
+  }
+});
+
