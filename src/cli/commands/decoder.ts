@@ -3,7 +3,6 @@
  * for encrypted layers (configured under [stream_processors], see README). Layer on
  * stdin, payload on fd 3, verified plaintext on stdout, one line on stderr on failure.
  */
-import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
 import { decodeLayer, parsePayload, readPayloadFd } from '../../node/decoder/index.js';
 
@@ -17,8 +16,10 @@ interface DecoderFlags {
  * of our message (peers README, contract item 7). A short-lived process holding our
  * stdout makes the EOF come after our exit, so the user reads why the pull failed.
  */
-function keepStdoutOpenPastExit(): void {
+async function keepStdoutOpenPastExit(): Promise<void> {
   try {
+    // Loaded only on failure: node:child_process (with node:net) is ~7 ms of every start.
+    const { spawn } = await import('node:child_process');
     const holder = spawn('sleep', ['1'], { stdio: ['ignore', 1, 'ignore'], detached: true });
     holder.on('error', () => undefined);
     holder.unref();
@@ -53,7 +54,7 @@ export async function runDecoder(keysDir: string | undefined): Promise<void> {
       ...(process.env.STREAM_PROCESSOR_MEDIATYPE ? { mediaType: process.env.STREAM_PROCESSOR_MEDIATYPE } : {}),
     });
   } catch (err) {
-    keepStdoutOpenPastExit();
+    await keepStdoutOpenPastExit();
     throw err;
   }
 }
