@@ -14,7 +14,7 @@ bench_need() {
 
 # bench_imgseal ROOT: builds dist/ if missing and sets IMGSEAL=(node ROOT/dist/src/cli/main.js).
 bench_imgseal() {
-  [ -f "$1/dist/src/cli/main.js" ] || (cd "$1" && npx tsc -p tsconfig.json)
+  [ -f "$1/dist/src/cli/main.js" ] && [ -f "$1/dist/decoder/decoder-main.js" ] || (cd "$1" && npm run build --silent)
   IMGSEAL=(node "$1/dist/src/cli/main.js")
 }
 

@@ -17,7 +17,7 @@ fi
 cd "$ROOT"
 [ -d node_modules ] || { step "npm ci"; npm ci --no-audit --no-fund >/dev/null; }
 step "building imgseal"
-npx tsc -p tsconfig.json
+npm run build --silent
 imgseal() { node "$ROOT/dist/src/cli/main.js" "$@"; }
 
 mkdir -p "$WORK" && cd "$WORK"

@@ -56,11 +56,14 @@ export interface DecoderRun {
   stderr: string;
 }
 
-/** payload: bytes for fd 3, or 'closed' to start the decoder without an fd 3 at all. */
-export function runDecoder(args: string[], stdin: Buffer, payload: Buffer | 'closed', env: Record<string, string> = {}): Promise<DecoderRun> {
+/**
+ * payload: bytes for fd 3, or 'closed' to start the decoder without an fd 3 at all.
+ * entry: what node runs (default `imgseal decoder`; DECODER_BUNDLE for the bundled stream processor).
+ */
+export function runDecoder(args: string[], stdin: Buffer, payload: Buffer | 'closed', env: Record<string, string> = {}, entry: string[] = [CLI_MAIN, 'decoder']): Promise<DecoderRun> {
   return new Promise((resolve, reject) => {
     const stdio: ('pipe' | 'ignore')[] = payload === 'closed' ? ['pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe', 'pipe'];
-    const child = spawn(process.execPath, [CLI_MAIN, 'decoder', ...args], { env: { ...process.env, IMGSEAL_DEBUG: '', ...env }, stdio, timeout: 120_000 });
+    const child = spawn(process.execPath, [...entry, ...args], { env: { ...process.env, IMGSEAL_DEBUG: '', ...env }, stdio, timeout: 120_000 });
     const out: Buffer[] = [];
     let stderr = '';
     child.stdout?.on('data', (d: Buffer) => out.push(d));

@@ -10,7 +10,7 @@ import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { REPO_ROOT } from '../testkit/cli.js';
+import { DECODER_BUNDLE } from '../testkit/cli.js';
 import { encodePayload, encryptedLayer, type LayerDescriptor } from './decoder-helpers.js';
 
 const work = mkdtempSync(join(tmpdir(), 'imgseal-decoder-faults-'));
@@ -31,7 +31,7 @@ async function decoderFaults(blobPath: string, descriptor: LayerDescriptor, keys
   const stdin = openSync(blobPath, 'r');
   const fd3 = openSync(payloadPath, 'r');
   try {
-    const child = spawn('python3', ['-c', RUSAGE, process.execPath, join(REPO_ROOT, 'dist/src/cli/decoder-main.js'), '--decryption-keys-path', keysDir], {
+    const child = spawn('python3', ['-c', RUSAGE, process.execPath, DECODER_BUNDLE, '--decryption-keys-path', keysDir], {
       stdio: [stdin, 'ignore', 'pipe', fd3],
     });
     let stderr = '';

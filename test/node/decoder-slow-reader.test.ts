@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { REPO_ROOT } from '../testkit/cli.js';
+import { DECODER_BUNDLE } from '../testkit/cli.js';
 import { encodePayload, encryptedLayer, sha256 } from './decoder-helpers.js';
 
 const work = mkdtempSync(join(tmpdir(), 'imgseal-decoder-slow-'));
@@ -17,7 +17,7 @@ after(() => rmSync(work, { recursive: true, force: true }));
 test('a 24 MiB layer through a stdout pipe whose reader pauses: whole plaintext, exit 0', { timeout: 180_000 }, async () => {
   const { blobPath, descriptor, plainDigest, keysDir: keys } = await encryptedLayer(work, 24 << 20);
 
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'dist/src/cli/decoder-main.js'), '--decryption-keys-path', keys], {
+  const child = spawn(process.execPath, [DECODER_BUNDLE, '--decryption-keys-path', keys], {
     stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
     // The hash worker (off by default in the decoder) is what made fd 1 non-blocking.
     env: { ...process.env, IMGSEAL_INLINE_HASH: '0' },

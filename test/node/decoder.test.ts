@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { spawnSync } from 'node:child_process';
-import { FIXTURES, REPO_ROOT } from '../testkit/cli.js';
+import { DECODER_BUNDLE, FIXTURES } from '../testkit/cli.js';
 import { encodePayload, fixtureLayer, runDecoder, sha256 } from './decoder-helpers.js';
 
 const work = mkdtempSync(join(tmpdir(), 'imgseal-decoder-test-'));
@@ -155,12 +155,12 @@ describe('imgseal decoder', () => {
   });
 });
 
-test('decoder-main.js (the stream-processor entry): a bad argument is one usage line, exit 2, nothing on stdout', () => {
+test('the bundled decoder-main.js (the stream-processor entry): a bad argument is one usage line, exit 2, nothing on stdout', () => {
   for (const [args, want] of [
     [['--bogus'], /^imgseal decoder: unknown argument "--bogus" \(usage: /],
     [['--decryption-keys-path'], /^imgseal decoder: option --decryption-keys-path needs a directory /],
   ] as const) {
-    const r = spawnSync(process.execPath, [join(REPO_ROOT, 'dist/src/cli/decoder-main.js'), ...args], { input: '', encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [DECODER_BUNDLE, ...args], { input: '', encoding: 'utf8' });
     assert.equal(r.status, 2);
     assert.equal(r.stdout, '');
     const lines = r.stderr.trimEnd().split('\n');

@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 // dist/test/testkit/ → repo root.
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const CLI_MAIN = fileURLToPath(new URL('../../../dist/src/cli/main.js', import.meta.url));
+/** The bundled stream processor (scripts/bundle-decoder.mjs): what containerd is told to run. */
+export const DECODER_BUNDLE = fileURLToPath(new URL('../../../dist/decoder/decoder-main.js', import.meta.url));
 export const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/ocicrypt/', import.meta.url));
 
 export interface CliResult {

@@ -10,6 +10,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, type TestContext } from 'node:test';
+import { DECODER_BUNDLE } from './cli.js';
 import { isCI, peersDir, repoRoot } from './peers.js';
 
 export interface ContainerdPeer {
@@ -31,7 +32,7 @@ function sh(script: string, args: string[], env: Record<string, string>, timeout
 /** The wrapper containerd runs: exactly what the README tells users to install. */
 export function writeDecoderWrapper(dir: string): string {
   const path = join(dir, 'imgseal-decoder');
-  writeFileSync(path, `#!/bin/sh\nexec ${process.execPath} ${join(repoRoot(), 'dist', 'src', 'cli', 'main.js')} decoder "$@"\n`);
+  writeFileSync(path, `#!/bin/sh\nexec ${process.execPath} ${DECODER_BUNDLE} "$@"\n`);
   chmodSync(path, 0o755);
   return path;
 }

@@ -1,0 +1,52 @@
+// The bundled stream processor (dist/decoder/decoder-main.js, scripts/bundle-decoder.mjs)
+// is what containerd is told to run, so it must decrypt what `imgseal decoder` does,
+// with every key scheme's code (the lazy chunks must resolve), and must really be one
+// bundle: a JWE layer loads none of dist/src's ~90 modules and no ES module from
+// node_modules (the point of bundling is not resolving and compiling them per layer).
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { DECODER_BUNDLE, FIXTURES } from '../testkit/cli.js';
+import { encodePayload, fixtureLayer, runDecoder, sha256 } from './decoder-helpers.js';
+
+const TRACER = new URL('../testkit/module-trace.js', import.meta.url).href;
+const work = mkdtempSync(join(tmpdir(), 'imgseal-decoder-bundle-'));
+after(() => rmSync(work, { recursive: true, force: true }));
+
+function keyDir(name: string, files: Record<string, string>): string {
+  const dir = join(work, name);
+  mkdirSync(dir, { recursive: true });
+  for (const [to, from] of Object.entries(files)) copyFileSync(join(FIXTURES, from), join(dir, to));
+  return dir;
+}
+
+describe('the bundled decoder', () => {
+  test('decrypts jwe, pgp and pkcs7 layers skopeo encrypted', async () => {
+    for (const [vector, keys] of [
+      ['jwe-rsa2048', { 'rsa1.pem': 'jwe-rsa2048/keys/rsa1_priv.pem' }],
+      ['pgp', { 'secring.gpg': 'pgp/keys/pgp_secring.gpg' }],
+      ['pkcs7', { 'key.pem': 'pkcs7/keys/pkcs7_priv.pem', 'cert.pem': 'pkcs7/keys/pkcs7_cert.pem' }],
+    ] as const) {
+      const layer = fixtureLayer(vector);
+      const r = await runDecoder(['--decryption-keys-path', keyDir(vector, keys)], layer.blob, encodePayload(layer.descriptor), {}, [DECODER_BUNDLE]);
+      assert.equal(r.code, 0, `${vector}: ${r.stderr}`);
+      assert.equal(r.stderr, '', vector);
+      assert.equal(sha256(r.stdout), layer.expected.plaintext_blob_digest, vector);
+    }
+  });
+
+  test('a jwe layer loads only the bundle: no dist/src module, no ES module from node_modules', async () => {
+    const layer = fixtureLayer('jwe-rsa2048');
+    const trace = join(work, 'trace');
+    const env = { NODE_OPTIONS: `--import=${TRACER}`, IMGSEAL_MODULE_TRACE: trace };
+    const r = await runDecoder(['--decryption-keys-path', keyDir('jwe', { 'rsa1.pem': 'jwe-rsa2048/keys/rsa1_priv.pem' })], layer.blob, encodePayload(layer.descriptor), env, [DECODER_BUNDLE]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(sha256(r.stdout), layer.expected.plaintext_blob_digest);
+    const files = [...new Set(readFileSync(trace, 'utf8').split('\n'))].filter((u) => u.startsWith('file:') && !u.includes('/dist/test/testkit/'));
+    assert.ok(files.some((u) => u.endsWith('/dist/decoder/decoder-main.js')), `the tracer saw the bundle: ${files.join(' ')}`);
+    assert.deepEqual(files.filter((u) => !u.includes('/dist/decoder/')), [], 'only files of the bundle');
+    assert.ok(files.length <= 10, `${files.length} bundle files loaded: ${files.join(' ')}`);
+  });
+});
