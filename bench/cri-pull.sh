@@ -3,8 +3,9 @@
 # same containerd 1.6 (CRI, node key model, imgseal decoder as stream processor) and the
 # same registry, in one run: both times, the ratio, and the decoder's peak RSS; then the
 # decoder's peak RSS for each of RSS_SIZES (memory must not grow with the layer).
-#   bench/cri-pull.sh [WORK]     env: SIZE_MIB (256), RSS_SIZES ("64 1024"), KEEP=1,
-#   DECODER_MAIN (another build's decoder-main.js, for A/B runs), DECODER_ENV ("VAR=value ..." for the decoder)
+#   bench/cri-pull.sh [WORK]     env: SIZE_MIB (256), LAYERS (1: the image's layer count,
+#   SIZE_MIB split evenly; the decoder runs once per layer), RSS_SIZES ("64 1024"), KEEP=1,
+#   DECODER_MAIN (default: the bundled dist/decoder/decoder-main.js; another build's, or dist/src/cli/decoder-main.js unbundled, for A/B runs), DECODER_ENV ("VAR=value ..." for the decoder)
 # Targets (issue 10): encrypted <= 1.3x plain; decoder RSS <= 100 MiB and flat.
 # Each image gets its own random content: equal diff_ids would let containerd skip the
 # unpack (and the decoder) for the second image.
@@ -15,6 +16,7 @@ ROOT="$(cd "$HERE/.." && pwd)"
 bench_need skopeo:skopeo /usr/bin/time:time bc:bc
 bench_imgseal "$ROOT"
 SIZE_MIB="${SIZE_MIB:-256}"
+LAYERS="${LAYERS:-1}"
 RSS_SIZES="${RSS_SIZES:-64 1024}"
 WORK="${1:-$(mktemp -d /tmp/bcri.XXXXXX)}"
 mkdir -p "$WORK"
@@ -34,15 +36,15 @@ HOST="$(sed -n 's/^REGISTRY_HOST=//p' "$REG/env" | tr -d "'")"
 # The decoder wrapper records each run's peak RSS (KiB), user and system CPU seconds in rss.log.
 cat >decoder <<W
 #!/bin/sh
-exec env ${DECODER_ENV:-} /usr/bin/time -a -o "$WORK/rss.log" -f '%M %U %S' node \${DECODER_NODE_FLAGS:-} "${DECODER_MAIN:-$ROOT/dist/src/cli/decoder-main.js}" "\$@"
+exec env ${DECODER_ENV:-} /usr/bin/time -a -o "$WORK/rss.log" -f '%M %U %S' node \${DECODER_NODE_FLAGS:-} "${DECODER_MAIN:-$ROOT/dist/decoder/decoder-main.js}" "\$@"
 W
 chmod +x decoder
 CRI=1 DECODER="$WORK/decoder" CRI_PLAIN_HTTP_REGISTRIES="$HOST" "$PEERS/containerd/start.sh" "$CTD" >/dev/null
 "${IMGSEAL[@]}" keygen --type ec -o key >/dev/null
 cp key.key "$CTD/keys/bench.pem"
 
-push() { # NAME MIB ENCRYPT(0/1)
-  rm -rf "src-$1"; make_layout "src-$1" 1 $(($2 * 1024 * 1024))
+push() { # NAME MIB ENCRYPT(0/1) [LAYERS]
+  rm -rf "src-$1"; make_layout "src-$1" "${4:-1}" $(($2 * 1024 * 1024 / ${4:-1}))
   local enc=()
   [ "$3" = 1 ] && enc=(--encryption-key jwe:key.pub.pem)
   "${IMGSEAL[@]}" copy -q "${enc[@]}" --dest-tls-verify=false "oci:src-$1:t" "docker://$HOST/bench/$1:t" >/dev/null
@@ -57,17 +59,21 @@ pull() { # NAME -> seconds
 }
 last_rss_mib() { echo "$(tail -1 rss.log | cut -d' ' -f1) / 1024" | bc; }
 last_cpu() { tail -1 rss.log | awk '{ printf "%.2f", $2 + $3 }'; }
+# Peak RSS (MiB) and CPU (s) summed over the last N decoder runs (one per layer).
+max_rss_mib() { echo "$(tail -"$1" rss.log | cut -d' ' -f1 | sort -n | tail -1) / 1024" | bc; }
+sum_cpu() { tail -"$1" rss.log | awk '{ s += $2 + $3 } END { printf "%.2f", s }'; }
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 
 echo "# load average at start: $(load)"
 echo "# cri-pull.sh at $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?'), dist built $(date -r "$ROOT/dist/src/cli/main.js" -u +%FT%TZ), $(nproc) cores"
-push plain "$SIZE_MIB" 0
-push enc "$SIZE_MIB" 1
+push plain "$SIZE_MIB" 0 "$LAYERS"
+push enc "$SIZE_MIB" 1 "$LAYERS"
 tp="$(pull plain)"
 te="$(pull enc)"
-rss="$(last_rss_mib)"
-printf '%-28s %8s s\n' "plain ${SIZE_MIB} MiB" "$tp" "encrypted ${SIZE_MIB} MiB" "$te"
-printf 'ratio encrypted/plain: %s (target <= 1.3)   decoder peak RSS: %s MiB (target <= 100), decoder CPU %s s\n' "$(echo "scale=2; $te / $tp" | bc)" "$rss" "$(last_cpu)"
+rss="$(max_rss_mib "$LAYERS")"
+shape="${SIZE_MIB} MiB"; [ "$LAYERS" = 1 ] || shape="${SIZE_MIB} MiB in $LAYERS layers"
+printf '%-34s %8s s\n' "plain $shape" "$tp" "encrypted $shape" "$te"
+printf 'ratio encrypted/plain: %s (target <= 1.3)   decoder peak RSS: %s MiB (target <= 100), decoder CPU %s s\n' "$(echo "scale=2; $te / $tp" | bc)" "$rss" "$(sum_cpu "$LAYERS")"
 for s in $RSS_SIZES; do
   push "rss$s" "$s" 1
   t="$(pull "rss$s")"
