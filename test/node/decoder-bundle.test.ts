@@ -4,23 +4,18 @@
 // bundle: a JWE layer loads none of dist/src's ~90 modules and no ES module from
 // node_modules (the point of bundling is not resolving and compiling them per layer).
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { DECODER_BUNDLE, FIXTURES } from '../testkit/cli.js';
-import { encodePayload, fixtureLayer, runDecoder, sha256 } from './decoder-helpers.js';
+import { DECODER_BUNDLE } from '../testkit/cli.js';
+import { encodePayload, fixtureKeyDir, fixtureLayer, runDecoder, sha256 } from './decoder-helpers.js';
 
 const TRACER = new URL('../testkit/module-trace.js', import.meta.url).href;
 const work = mkdtempSync(join(tmpdir(), 'imgseal-decoder-bundle-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 
-function keyDir(name: string, files: Record<string, string>): string {
-  const dir = join(work, name);
-  mkdirSync(dir, { recursive: true });
-  for (const [to, from] of Object.entries(files)) copyFileSync(join(FIXTURES, from), join(dir, to));
-  return dir;
-}
+const keyDir = (name: string, files: Record<string, string>): string => fixtureKeyDir(work, name, files);
 
 describe('the bundled decoder', () => {
   test('decrypts jwe, pgp and pkcs7 layers skopeo encrypted', async () => {

@@ -2,7 +2,7 @@
 // payload (protobuf Any with JSON) on fd 3, plaintext read from stdout.
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI_MAIN, FIXTURES, runCli } from '../testkit/cli.js';
 import { buildLayout } from '../testkit/image-builder.js';
@@ -48,6 +48,14 @@ export function fixtureLayer(vector: string, index = 0): { blob: Buffer; descrip
   const expected = (JSON.parse(readFileSync(join(FIXTURES, vector, 'expected.json'), 'utf8')) as { layers: { plaintext_blob_digest: string }[] }).layers[index];
   if (!expected) throw new Error(`${vector}: no expected layer ${index}`);
   return { blob: readFileSync(blobPath(descriptor.digest)), descriptor, expected };
+}
+
+/** A key directory `work/name` holding fixture files: { name in the directory: path under FIXTURES }. */
+export function fixtureKeyDir(work: string, name: string, files: Record<string, string>): string {
+  const dir = join(work, name);
+  mkdirSync(dir, { recursive: true });
+  for (const [to, from] of Object.entries(files)) copyFileSync(join(FIXTURES, from), join(dir, to));
+  return dir;
 }
 
 export interface DecoderRun {

@@ -7,17 +7,12 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import { DECODER_BUNDLE, FIXTURES } from '../testkit/cli.js';
-import { encodePayload, fixtureLayer, runDecoder, sha256 } from './decoder-helpers.js';
+import { encodePayload, fixtureKeyDir, fixtureLayer, runDecoder, sha256 } from './decoder-helpers.js';
 
 const work = mkdtempSync(join(tmpdir(), 'imgseal-decoder-test-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 
-function keyDir(name: string, files: Record<string, string>): string {
-  const dir = join(work, name);
-  mkdirSync(dir, { recursive: true });
-  for (const [to, from] of Object.entries(files)) copyFileSync(join(FIXTURES, from), join(dir, to));
-  return dir;
-}
+const keyDir = (name: string, files: Record<string, string>): string => fixtureKeyDir(work, name, files);
 
 function oneErrorLine(stderr: string): string {
   const lines = stderr.trim().split('\n');
