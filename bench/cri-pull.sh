@@ -4,7 +4,7 @@
 # same registry, in one run: both times, the ratio, and the decoder's peak RSS; then the
 # decoder's peak RSS for each of RSS_SIZES (memory must not grow with the layer).
 #   bench/cri-pull.sh [WORK]     env: SIZE_MIB (256), LAYERS (1: the image's layer count,
-#   SIZE_MIB split evenly; the decoder runs once per layer), RSS_SIZES ("64 1024"), KEEP=1,
+#   SIZE_MIB split evenly; the decoder runs once per layer), RSS_SIZES ("64 1024"; empty: none), KEEP=1,
 #   DECODER_MAIN (default: the bundled dist/decoder/decoder-main.js; another build's, or dist/src/cli/decoder-main.js unbundled, for A/B runs), DECODER_ENV ("VAR=value ..." for the decoder)
 # Targets (issue 10): encrypted <= 1.3x plain; decoder RSS <= 100 MiB and flat.
 # Each image gets its own random content: equal diff_ids would let containerd skip the
@@ -17,7 +17,7 @@ bench_need skopeo:skopeo /usr/bin/time:time bc:bc
 bench_imgseal "$ROOT"
 SIZE_MIB="${SIZE_MIB:-256}"
 LAYERS="${LAYERS:-1}"
-RSS_SIZES="${RSS_SIZES:-64 1024}"
+RSS_SIZES="${RSS_SIZES-64 1024}"
 WORK="${1:-$(mktemp -d /tmp/bcri.XXXXXX)}"
 mkdir -p "$WORK"
 WORK="$(cd "$WORK" && pwd)"
