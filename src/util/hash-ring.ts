@@ -75,6 +75,13 @@ export class HashRing {
       eval: true,
       workerData: { ctrl, meta, data, slots: SLOTS, slotBytes: SLOT_BYTES, algs: algorithms },
       resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 16 },
+      // The worker prints nothing (its failures arrive as 'error' events). By default
+      // Node pipes a worker's stdout and stderr into the process's own streams, and
+      // with that a pipe on fd 1 was found non-blocking (test/util/hash-ring.test.ts):
+      // the decoder's direct writes of its verified plaintext would meet EAGAIN and
+      // fall back to the slower stream (node/decoder/fd-pump.ts).
+      stdout: true,
+      stderr: true,
     });
   }
 

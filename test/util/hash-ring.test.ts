@@ -3,7 +3,11 @@
 // returns a promise) and never a lost or reordered chunk, and a caller may overwrite
 // its buffer as soon as update() returns, even while the ring is full.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { SLOT_BYTES, SLOTS } from '../../src/util/hash-ring.js';
 import { createStreamHasher, PARALLEL_HASH_THRESHOLD } from '../../src/util/parallel-hash.js';
@@ -56,4 +60,29 @@ test('a full ring returns a promise; the buffer may be reused at once', { timeou
   } finally {
     h.abandon(); // a no-op after digest(); otherwise the worker would keep the process alive
   }
+});
+
+// The decoder writes its verified plaintext straight to fd 1 and must not find it made
+// non-blocking by the hash worker (Node pipes a worker's stdout into process.stdout by
+// default, which opens that handle, and libuv switches a pipe to O_NONBLOCK).
+test('starting the hash worker leaves a pipe on fd 1 blocking', { timeout: 60_000 }, () => {
+  const moduleUrl = new URL('../../src/util/parallel-hash.js', import.meta.url).href;
+  const script = `
+    import { readFileSync } from 'node:fs';
+    const { createStreamHasher } = await import(${JSON.stringify(moduleUrl)});
+    const h = createStreamHasher('sha256', ${LARGE});
+    await h.update(Buffer.alloc(1 << 20));
+    const digest = await h.digest();
+    const flags = /^flags:\\s+([0-7]+)$/m.exec(readFileSync('/proc/self/fdinfo/1', 'utf8'))[1];
+    process.stderr.write(JSON.stringify({ digest, nonblocking: (parseInt(flags, 8) & 0o4000) !== 0 }));
+  `;
+  const dir = mkdtempSync(join(tmpdir(), 'imgseal-ring-fd1-'));
+  const file = join(dir, 'probe.mjs');
+  writeFileSync(file, script);
+  const r = spawnSync(process.execPath, [file], { env: { ...process.env, IMGSEAL_INLINE_HASH: '0' }, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+  rmSync(dir, { recursive: true, force: true });
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stderr) as { digest: string; nonblocking: boolean };
+  assert.equal(out.digest, `sha256:${createHash('sha256').update(Buffer.alloc(1 << 20)).digest('hex')}`, 'the worker hashed');
+  assert.equal(out.nonblocking, false, 'fd 1 is still a blocking pipe');
 });
