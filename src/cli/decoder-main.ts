@@ -15,11 +15,16 @@ import { installMemoryPacer } from '../util/memory-pacer.js';
 // pipe-sized output buffers otherwise land on fresh pages after every collection
 // (70 000 page faults per 256 MiB layer, 10 500 with it).
 installMemoryPacer({ keepFreedChunks: true });
-// Hash on this thread, not the shared hash worker: on a node the second core is
-// containerd's (it feeds stdin and unpacks other layers), and the worker's isolate
-// cost ~8-14 MiB of peak RSS in the CRI benchmark (86/89/102 MiB against 78/78/88 MiB
-// at 256 MiB / 64 MiB / 1 GiB layers). IMGSEAL_INLINE_HASH=0 brings the worker back.
-process.env.IMGSEAL_INLINE_HASH ??= '1';
+// The two SHA-256 digests go to the hash worker only for layers of 128 MiB and more
+// (bench/README.md, "The hash worker in the decoder"): a 256 MiB layer through pipes
+// 1.38-1.54 s against 1.68-1.79 s inline; CRI pulls at 1.74x the plain pull on
+// average against 1.92x, over 12 interleaved pairs; ~10 MiB more RSS (83-85 MiB, flat
+// to 1 GiB). At 64 MiB both modes take the same time, and at 16 MiB the worker's start
+// costs 75 ms (containerd applies layers one after the other). Below the
+// threshold everything is hashed on this thread. IMGSEAL_HASH_WORKER_MIN (bytes)
+// moves the threshold; IMGSEAL_INLINE_HASH=1 keeps every layer on this thread.
+const DECODER_HASH_WORKER_MIN = 128 << 20;
+process.env.IMGSEAL_HASH_WORKER_MIN ??= String(DECODER_HASH_WORKER_MIN);
 
 /** The flags, or a usage line (no stack trace: containerd shows our stderr to the user). */
 function keysDirFrom(argv: string[]): { dir?: string } | { usage: string } {

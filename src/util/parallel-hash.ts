@@ -179,9 +179,23 @@ class WorkerHasher implements StreamHasher {
   }
 }
 
-/** A hasher for a blob of `expectedSize` bytes (unknown: -1/undefined → treated as large). */
+/**
+ * The smallest blob hashed on the worker: PARALLEL_HASH_THRESHOLD, or the byte count in
+ * IMGSEAL_HASH_WORKER_MIN (the containerd decoder raises it: it starts once per layer,
+ * and for a small layer the worker's start costs more than it saves).
+ */
+function workerMinBytes(): number {
+  const v = process.env.IMGSEAL_HASH_WORKER_MIN;
+  const n = v === undefined || v === '' ? NaN : Number(v);
+  return Number.isSafeInteger(n) && n >= 0 ? n : PARALLEL_HASH_THRESHOLD;
+}
+
+/**
+ * A hasher for a blob of `expectedSize` bytes (unknown: -1/undefined → treated as large).
+ * IMGSEAL_INLINE_HASH=1 hashes every blob on the calling thread.
+ */
 export function createStreamHasher(algorithm: DigestAlgorithm = 'sha256', expectedSize?: number): StreamHasher {
   if (process.env.IMGSEAL_INLINE_HASH === '1') return new InlineHasher(algorithm);
-  if (expectedSize !== undefined && expectedSize >= 0 && expectedSize < PARALLEL_HASH_THRESHOLD) return new InlineHasher(algorithm);
+  if (expectedSize !== undefined && expectedSize >= 0 && expectedSize < workerMinBytes()) return new InlineHasher(algorithm);
   return new WorkerHasher(algorithm);
 }
