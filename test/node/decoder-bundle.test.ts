@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { DECODER_BUNDLE } from '../testkit/cli.js';
-import { encodePayload, fixtureKeyDir, fixtureLayer, runDecoder, sha256 } from './decoder-helpers.js';
+import { encodePayload, encryptedLayer, fixtureKeyDir, fixtureLayer, runDecoder, sha256 } from './decoder-helpers.js';
 
 const TRACER = new URL('../testkit/module-trace.js', import.meta.url).href;
 const work = mkdtempSync(join(tmpdir(), 'imgseal-decoder-bundle-'));
@@ -43,5 +43,36 @@ describe('the bundled decoder', () => {
     assert.ok(files.some((u) => u.endsWith('/dist/decoder/decoder-main.js')), `the tracer saw the bundle: ${files.join(' ')}`);
     assert.deepEqual(files.filter((u) => !u.includes('/dist/decoder/')), [], 'only files of the bundle');
     assert.ok(files.length <= 10, `${files.length} bundle files loaded: ${files.join(' ')}`);
+  });
+});
+
+// Layers from 128 MiB hash two of their passes on the worker thread (decoder-main.ts);
+// IMGSEAL_HASH_WORKER_MIN=0 puts this 8 MiB layer there too. Whichever thread finds
+// the fault, nothing reaches stdout.
+describe('the bundled decoder with the hash worker', () => {
+  const env = { IMGSEAL_HASH_WORKER_MIN: '0' };
+  let layer: Awaited<ReturnType<typeof encryptedLayer>>;
+  let blob: Buffer;
+
+  test('decrypts an 8 MiB layer', { timeout: 120_000 }, async () => {
+    layer = await encryptedLayer(join(work, 'big'), 8 << 20);
+    blob = readFileSync(layer.blobPath);
+    const r = await runDecoder(['--decryption-keys-path', layer.keysDir], blob, encodePayload(layer.descriptor), env, [DECODER_BUNDLE]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(sha256(r.stdout), layer.plainDigest);
+  });
+
+  test('a changed byte (digest on the worker) and altered ciphertext with consistent digests (HMAC): nothing on stdout', async () => {
+    const altered = Buffer.from(blob);
+    altered[altered.length >> 1] = (altered[altered.length >> 1] as number) ^ 0x01;
+    const wrongDigest = await runDecoder(['--decryption-keys-path', layer.keysDir], altered, encodePayload(layer.descriptor), env, [DECODER_BUNDLE]);
+    assert.equal(wrongDigest.code, 1);
+    assert.equal(wrongDigest.stdout.length, 0);
+    assert.match(wrongDigest.stderr, /digest mismatch: the manifest says sha256:[0-9a-f]{64}, the content is sha256:/);
+    const consistent = { ...layer.descriptor, digest: sha256(altered) };
+    const hmac = await runDecoder(['--decryption-keys-path', layer.keysDir], altered, encodePayload(consistent), env, [DECODER_BUNDLE]);
+    assert.equal(hmac.code, 1);
+    assert.equal(hmac.stdout.length, 0);
+    assert.match(hmac.stderr, /HMAC mismatch/);
   });
 });
