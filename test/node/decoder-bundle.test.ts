@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { DECODER_BUNDLE } from '../testkit/cli.js';
 import { encodePayload, encryptedLayer, fixtureKeyDir, fixtureLayer, runDecoder, sha256 } from './decoder-helpers.js';
 
@@ -53,10 +53,12 @@ describe('the bundled decoder with the hash worker', () => {
   const env = { IMGSEAL_HASH_WORKER_MIN: '0' };
   let layer: Awaited<ReturnType<typeof encryptedLayer>>;
   let blob: Buffer;
-
-  test('decrypts an 8 MiB layer', { timeout: 120_000 }, async () => {
+  before(async () => {
     layer = await encryptedLayer(join(work, 'big'), 8 << 20);
     blob = readFileSync(layer.blobPath);
+  });
+
+  test('decrypts an 8 MiB layer', async () => {
     const r = await runDecoder(['--decryption-keys-path', layer.keysDir], blob, encodePayload(layer.descriptor), env, [DECODER_BUNDLE]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(sha256(r.stdout), layer.plainDigest);
