@@ -4,6 +4,7 @@
  * stdin, payload on fd 3, verified plaintext on stdout, one line on stderr on failure.
  */
 import type { Command } from 'commander';
+import { loadSchemeConfig } from '../../crypto/wrap/config.js';
 import { decodeLayer, parsePayload, readPayloadFd } from '../../node/decoder/index.js';
 
 interface DecoderFlags {
@@ -40,7 +41,11 @@ export function registerDecoder(program: Command): void {
 export async function runDecoder(keysDir: string | undefined): Promise<void> {
   try {
     const payload = parsePayload(readPayloadFd(3));
+    // containerd passes its environment on: OCICRYPT_CONFIG (PKCS#11 module policy) and
+    // OCICRYPT_KEYPROVIDER_CONFIG are read here, as every other command reads them.
+    const context = { config: await loadSchemeConfig(process.env) };
     await decodeLayer({
+      context,
       // Read and written directly (node/decoder/fd-pump.ts). process.stdin/stdout are
       // only the fallbacks for a non-blocking descriptor: once anything touches
       // process.stdout (a worker thread does, to forward its output) libuv makes the

@@ -12,6 +12,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { decryptTransforms, openLayer } from '../../crypto/layer/index.js';
 import { defaultSchemeContext } from '../../crypto/wrap/config.js';
+import type { SchemeContext } from '../../crypto/wrap/types.js';
 import { ImgsealError, isImgsealError } from '../../errors.js';
 import { decryptedMediaType, isEncryptedMediaType, layerCompression } from '../../model/media-types.js';
 import { payloadKeys, readKeyDirectory } from './key-dir.js';
@@ -31,6 +32,11 @@ export interface DecodeLayerOptions {
   mediaType?: string;
   /** Where the private spool folder is made (default: os.tmpdir()). */
   spoolDir?: string;
+  /**
+   * Key-wrap configuration, built at the edge (loadSchemeConfig): OCICRYPT_CONFIG's
+   * PKCS#11 module policy, key providers, gpg. Default: none (no pkcs11 or provider keys).
+   */
+  context?: SchemeContext;
 }
 
 export interface DecodeLayerResult {
@@ -52,11 +58,12 @@ export async function decodeLayer(opts: DecodeLayerOptions): Promise<DecodeLayer
   const plainType = decryptedMediaType(layer.mediaType);
   const compression = layerCompression(plainType);
 
-  const dir = opts.keysDir ? await readKeyDirectory(opts.keysDir) : { keys: [], skipped: [] };
-  const keys = [...(await payloadKeys(opts.payload.parameters, dir.skipped)), ...dir.keys];
+  const ctx = opts.context ?? defaultSchemeContext();
+  const dir = opts.keysDir ? await readKeyDirectory(opts.keysDir, ctx) : { keys: [], skipped: [] };
+  const keys = [...(await payloadKeys(opts.payload.parameters, dir.skipped, ctx)), ...dir.keys];
   let unwrapped;
   try {
-    unwrapped = await openLayer(layer, { ...defaultSchemeContext(), keys }, what);
+    unwrapped = await openLayer(layer, { ...ctx, keys }, what);
   } catch (err) {
     if (isImgsealError(err, 'MISSING_PRIVATE_KEY', 'NO_SUITABLE_KEY')) {
       const where = opts.keysDir ? ` in ${opts.keysDir}` : ' (no --decryption-keys-path)';

@@ -10,7 +10,8 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadKeyData } from '../../crypto/keys/decryption-key.js';
-import type { DecryptionKey } from '../../crypto/wrap/types.js';
+import { defaultSchemeContext } from '../../crypto/wrap/config.js';
+import type { DecryptionKey, SchemeContext } from '../../crypto/wrap/types.js';
 import { ImgsealError } from '../../errors.js';
 
 export interface KeyDirectory {
@@ -22,7 +23,8 @@ export interface KeyDirectory {
 const MAX_DEPTH = 8;
 const MAX_KEY_FILE = 1 << 20;
 
-export async function readKeyDirectory(dir: string): Promise<KeyDirectory> {
+/** ctx: the key-wrap configuration (a pkcs11 key file is only usable with OCICRYPT_CONFIG's module policy). */
+export async function readKeyDirectory(dir: string, ctx: SchemeContext = defaultSchemeContext()): Promise<KeyDirectory> {
   const out: KeyDirectory = { keys: [], skipped: [] };
   try {
     if (!(await stat(dir)).isDirectory()) throw new ImgsealError('INVALID_ARGUMENT', `--decryption-keys-path ${dir}: not a directory`);
@@ -32,11 +34,11 @@ export async function readKeyDirectory(dir: string): Promise<KeyDirectory> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return out;
     throw new ImgsealError('IO_ERROR', `--decryption-keys-path ${dir}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`);
   }
-  await walk(dir, 0, out);
+  await walk(dir, 0, out, ctx);
   return out;
 }
 
-async function walk(dir: string, depth: number, out: KeyDirectory): Promise<void> {
+async function walk(dir: string, depth: number, out: KeyDirectory, ctx: SchemeContext): Promise<void> {
   let names: string[];
   try {
     names = (await readdir(dir)).sort();
@@ -55,7 +57,7 @@ async function walk(dir: string, depth: number, out: KeyDirectory): Promise<void
       continue;
     }
     if (st.isDirectory()) {
-      if (depth < MAX_DEPTH) await walk(path, depth + 1, out);
+      if (depth < MAX_DEPTH) await walk(path, depth + 1, out, ctx);
       continue;
     }
     if (!st.isFile()) continue;
@@ -65,7 +67,7 @@ async function walk(dir: string, depth: number, out: KeyDirectory): Promise<void
     }
     try {
       // Every format imgseal reads: the schemes claim theirs (OpenPGP keyrings, PKCS#11 key files).
-      out.keys.push(await loadKeyData({ path, data: await readFile(path), passwords: [] }));
+      out.keys.push(await loadKeyData({ path, data: await readFile(path), passwords: [] }, ctx));
     } catch (err) {
       // Key files in a key directory cannot carry passwords (no channel for one).
       out.skipped.push(err instanceof ImgsealError ? err.message : `${path}: unreadable`);
@@ -74,7 +76,7 @@ async function walk(dir: string, depth: number, out: KeyDirectory): Promise<void
 }
 
 /** Keys ctr-enc style clients put in the payload (`privkeys` with `privkeys-passwords`). */
-export async function payloadKeys(parameters: Map<string, Buffer[]>, skipped: string[]): Promise<DecryptionKey[]> {
+export async function payloadKeys(parameters: Map<string, Buffer[]>, skipped: string[], ctx: SchemeContext = defaultSchemeContext()): Promise<DecryptionKey[]> {
   const keys: DecryptionKey[] = [];
   const privs = parameters.get('privkeys') ?? [];
   const passwords = parameters.get('privkeys-passwords') ?? [];
@@ -87,7 +89,7 @@ export async function payloadKeys(parameters: Map<string, Buffer[]>, skipped: st
   ];
   for (const [data, path, pw] of entries) {
     try {
-      keys.push(await loadKeyData({ path, data, passwords: pw && pw.length > 0 ? [pw] : [] }));
+      keys.push(await loadKeyData({ path, data, passwords: pw && pw.length > 0 ? [pw] : [] }, ctx));
     } catch (err) {
       skipped.push(err instanceof ImgsealError ? err.message : `${path}: unusable`);
     }
