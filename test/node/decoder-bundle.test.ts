@@ -4,11 +4,14 @@
 // bundle: a JWE layer loads none of dist/src's ~90 modules and no ES module from
 // node_modules (the point of bundling is not resolving and compiling them per layer).
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { DECODER_BUNDLE } from '../testkit/cli.js';
+import { DECODER_BUNDLE, REPO_ROOT, runCli } from '../testkit/cli.js';
+import { buildLayout } from '../testkit/image-builder.js';
+import { readImage } from '../testkit/image-reader.js';
 import { encodePayload, encryptedLayer, fixtureKeyDir, fixtureLayer, runDecoder, sha256 } from './decoder-helpers.js';
 
 const TRACER = new URL('../testkit/module-trace.js', import.meta.url).href;
@@ -77,4 +80,31 @@ describe('the bundled decoder with the hash worker', () => {
     assert.equal(hmac.stdout.length, 0);
     assert.match(hmac.stderr, /HMAC mismatch/);
   });
+});
+
+// A key provider needs no key file: the decoder reaches it through
+// OCICRYPT_KEYPROVIDER_CONFIG from its environment (containerd passes it on).
+test('the bundled decoder unwraps through a key provider named by OCICRYPT_KEYPROVIDER_CONFIG', { timeout: 120_000 }, async () => {
+  const example = join(REPO_ROOT, 'examples/keyprovider/aes-keyprovider.mjs');
+  const key = join(work, 'provider.key');
+  const gen = spawnSync(process.execPath, [example, '--generate-key', key], { encoding: 'utf8' });
+  assert.equal(gen.status, 0, gen.stderr);
+  const config = join(work, 'keyprovider.json');
+  writeFileSync(config, JSON.stringify({ 'key-providers': { aes: { cmd: { path: process.execPath, args: [example, '--key', key] } } } }));
+  const env = { OCICRYPT_KEYPROVIDER_CONFIG: config };
+  const src = join(work, 'kp-src');
+  const built = await buildLayout(src, [{ files: { 'secret.txt': 'via the key provider\n' }, compression: 'gzip' }], { ref: 't' });
+  const enc = join(work, 'kp-enc');
+  const c = await runCli(['copy', '-q', '--encryption-key', 'provider:aes', `oci:${src}:t`, `oci:${enc}:t`], { env });
+  assert.equal(c.code, 0, c.stderr);
+  const layer = (await readImage(enc, 't')).layers[0];
+  assert.ok(layer?.desc.annotations?.['org.opencontainers.image.enc.keys.provider.aes'], 'wrapped by the provider');
+  const noKeys = join(work, 'kp-keys');
+  mkdirSync(noKeys);
+  const r = await runDecoder(['--decryption-keys-path', noKeys], layer.blob, encodePayload(layer.desc), env, [DECODER_BUNDLE]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(sha256(r.stdout), built.layers[0]?.desc.digest);
+  const without = await runDecoder(['--decryption-keys-path', noKeys], layer.blob, encodePayload(layer.desc), {}, [DECODER_BUNDLE]);
+  assert.equal(without.code, 1);
+  assert.equal(without.stdout.length, 0);
 });
