@@ -47,10 +47,11 @@ export async function runDecoder(keysDir: string | undefined): Promise<void> {
     await decodeLayer({
       context,
       // Read and written directly (node/decoder/fd-pump.ts). process.stdin/stdout are
-      // only the fallbacks for a non-blocking descriptor: once anything touches
-      // process.stdout (a worker thread does, to forward its output) libuv makes the
-      // pipe non-blocking, and direct writes then fail with EAGAIN whenever containerd
-      // reads slower than we write; libuv's pipe handle waits instead.
+      // only the fallbacks for a non-blocking descriptor: once anything opens
+      // process.stdout (a preload, or a worker started with its output piped to ours;
+      // the hash worker is not) libuv makes the pipe non-blocking, and direct writes
+      // then fail with EAGAIN whenever containerd reads slower than we write; libuv's
+      // pipe handle waits instead.
       // containerd's EOF is our exit.
       input: { fd: 0, fallback: () => process.stdin },
       output: { fd: 1, fallback: () => process.stdout },

@@ -11,7 +11,7 @@
  * step); this loop runs the steps' chunk interface (copy/steps/chunk-step.ts) on
  * 1 MiB chunks and allocates nothing per read.
  *
- * A descriptor that turns out to be non-blocking (EAGAIN: a worker thread touched
+ * A descriptor that turns out to be non-blocking (EAGAIN: something opened
  * process.stdout, or a parent handed us one) is not spun on: what is left goes
  * through the stream the caller offers as fallback.
  */

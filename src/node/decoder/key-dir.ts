@@ -76,7 +76,7 @@ async function walk(dir: string, depth: number, out: KeyDirectory, ctx: SchemeCo
 }
 
 /** Keys ctr-enc style clients put in the payload (`privkeys` with `privkeys-passwords`). */
-export async function payloadKeys(parameters: Map<string, Buffer[]>, skipped: string[], ctx: SchemeContext = defaultSchemeContext()): Promise<DecryptionKey[]> {
+export async function payloadKeys(parameters: Map<string, Buffer[]>, skipped: string[], ctx: SchemeContext): Promise<DecryptionKey[]> {
   const keys: DecryptionKey[] = [];
   const privs = parameters.get('privkeys') ?? [];
   const passwords = parameters.get('privkeys-passwords') ?? [];
