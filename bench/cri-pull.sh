@@ -53,7 +53,12 @@ push() { # NAME MIB ENCRYPT(0/1) [LAYERS]
 pull() { # NAME -> seconds
   local t0 t1
   t0="$(date +%s.%N)"
-  CRI_NODE_MODULES_DIR="$ROOT" "$PEERS/containerd/cri/cri-pull.sh" "$CTD" "$HOST/bench/$1:t" >/dev/null
+  # Runs inside $(...), where bash drops set -e: a failed pull must stop the bench, not be timed.
+  if ! CRI_NODE_MODULES_DIR="$ROOT" "$PEERS/containerd/cri/cri-pull.sh" "$CTD" "$HOST/bench/$1:t" >/dev/null; then
+    echo "cri-pull.sh: the CRI pull of $1 failed; the end of containerd's log:" >&2
+    tail -5 "$CTD/containerd.log" >&2
+    return 1
+  fi
   t1="$(date +%s.%N)"
   echo "$t1 - $t0" | bc
 }

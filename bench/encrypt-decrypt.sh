@@ -29,7 +29,13 @@ measure() {
   local best="" rss=0 line t m u s bu=0 bs=0
   for _ in $(seq "$RUNS"); do
     rm -rf "$out"; sync
-    line="$(/usr/bin/time -f '%e %M %U %S' "$@" 2>&1 >/dev/null | tail -1)"
+    # measure runs in <(...), where set -e does not reach: a failed run must end the bench
+    # (the caller's read then finds nothing), not be counted as a fast one.
+    if ! line="$(/usr/bin/time -f '%e %M %U %S' "$@" 2>&1 >/dev/null)"; then
+      printf 'encrypt-decrypt.sh: failed: %s\n%s\n' "$*" "$line" >&2
+      exit 1
+    fi
+    line="$(tail -1 <<<"$line")"
     read -r t m u s <<<"$line"
     if [ -z "$best" ] || [ "$(echo "$t < $best" | bc -l)" = 1 ]; then best="$t"; bu="$u"; bs="$s"; fi
     [ "$m" -gt "$rss" ] && rss="$m"

@@ -30,7 +30,11 @@ load() { cut -d' ' -f1 /proc/loadavg; }
 one() { # LABEL OUT ARGS...
   local label="$1" out="$2" l0 line t m u s; shift 2
   rm -rf "$out"; sync; l0="$(load)"
-  line="$(/usr/bin/time -f '%e %M %U %S' "${PERF[@]}" node "${NODE_FLAGS[@]}" "${MAIN:-$ROOT/dist/src/cli/main.js}" "$@" 2>&1 >/dev/null | tail -1)"
+  if ! line="$(/usr/bin/time -f '%e %M %U %S' "${PERF[@]}" node "${NODE_FLAGS[@]}" "${MAIN:-$ROOT/dist/src/cli/main.js}" "$@" 2>&1 >/dev/null)"; then
+    printf 'layer-cpu.sh: %s failed:\n%s\n' "$label" "$line" >&2
+    exit 1
+  fi
+  line="$(tail -1 <<<"$line")"
   read -r t m u s <<<"$line"
   local cs=- pf=-
   if [ -s perf.csv ]; then cs="$(awk -F, '$3 ~ /^context-switches/ { print $1 }' perf.csv)"; pf="$(awk -F, '$3 ~ /^page-faults/ { print $1 }' perf.csv)"; fi
