@@ -11,7 +11,7 @@ import { errorLines, FIXTURES, runCli, type CliResult } from '../testkit/cli.js'
 import { buildLayout, sha256 } from '../testkit/image-builder.js';
 import { blobFile, readIndexJson, snapshotTree } from '../testkit/image-reader.js';
 import { KEY_FILE_SIZE_LIMIT, MANIFEST_SIZE_LIMIT } from '../../src/util/limits.js';
-import { BoundedReadError, readBoundedFile, SYNC_READ_LIMIT } from '../../src/util/bounded-file.js';
+import { BoundedReadError, readBoundedFile } from '../../src/util/bounded-file.js';
 
 const KEY = join(FIXTURES, 'jwe-rsa2048', 'keys', 'rsa1_priv.pem');
 const ENC = `oci:${join(FIXTURES, 'jwe-rsa2048', 'image')}:enc`;
@@ -156,28 +156,4 @@ describe('readBoundedFile', () => {
     await assert.rejects(readBoundedFile(fresh('none'), 100), (e: unknown) => e instanceof BoundedReadError && e.failure.kind === 'missing');
     await assert.rejects(readBoundedFile('/dev/zero', 1 << 30), (e: unknown) => e instanceof BoundedReadError && e.failure.kind === 'not-regular');
   });
-
-  // Limits up to SYNC_READ_LIMIT are read with synchronous calls, larger ones through
-  // fs/promises: both paths must give the same bytes and the same refusals.
-  for (const [path, limit] of [
-    ['synchronous', SYNC_READ_LIMIT],
-    ['asynchronous', SYNC_READ_LIMIT + 1],
-  ] as const) {
-    test(`the ${path} path (limit ${limit}): same bytes, same refusals`, async () => {
-      const p = fresh(`bytes-${path}`);
-      const bytes = Buffer.alloc(200_000);
-      for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 7 + (i >> 8)) & 0xff;
-      writeFileSync(p, bytes);
-      assert.deepEqual(await readBoundedFile(p, limit), bytes);
-      const empty = fresh(`empty-${path}`);
-      writeFileSync(empty, '');
-      assert.equal((await readBoundedFile(empty, limit)).length, 0);
-      const big = fresh(`big-${path}`);
-      writeFileSync(big, Buffer.alloc(limit + 1));
-      await assert.rejects(readBoundedFile(big, limit), (e: unknown) => e instanceof BoundedReadError && e.failure.kind === 'too-large');
-      await assert.rejects(readBoundedFile(fifo(), limit), (e: unknown) => e instanceof BoundedReadError && e.failure.kind === 'not-regular' && /FIFO/.test(e.message));
-      await assert.rejects(readBoundedFile(tmpdir(), limit), (e: unknown) => e instanceof BoundedReadError && e.failure.kind === 'directory');
-      await assert.rejects(readBoundedFile(fresh(`none-${path}`), limit), (e: unknown) => e instanceof BoundedReadError && e.failure.kind === 'missing');
-    });
-  }
 });
