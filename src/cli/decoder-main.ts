@@ -26,11 +26,25 @@ installMemoryPacer({ keepFreedChunks: true });
 const DECODER_HASH_WORKER_MIN = 128 << 20;
 process.env.IMGSEAL_HASH_WORKER_MIN ??= String(DECODER_HASH_WORKER_MIN);
 
+const HELP = `Usage: imgseal-decoder [--decryption-keys-path DIR]
+
+containerd stream processor (the same as \`imgseal decoder\`): reads an encrypted
+layer on stdin and the layer's payload on fd 3, and writes the plaintext to stdout
+only once the ciphertext digest, the HMAC and the plaintext digest have all passed.
+On any failure nothing is written, the reason goes to stderr and the exit status is 1.
+
+Options:
+  --decryption-keys-path DIR  the node key directory (every key file imgseal reads;
+                              files starting with "." are skipped)
+  -h, --help                  show this help
+`;
+
 /** The flags, or a usage line (no stack trace: containerd shows our stderr to the user). */
-function keysDirFrom(argv: string[]): { dir?: string } | { usage: string } {
+function keysDirFrom(argv: string[]): { dir?: string } | { usage: string } | { help: true } {
   let dir: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
+    if (a === '-h' || a === '--help') return { help: true };
     if (a === '--decryption-keys-path') {
       dir = argv[++i];
       if (dir === undefined || dir === '') return { usage: 'option --decryption-keys-path needs a directory' };
@@ -41,8 +55,10 @@ function keysDirFrom(argv: string[]): { dir?: string } | { usage: string } {
 }
 
 const flags = keysDirFrom(process.argv.slice(2));
-if ('usage' in flags) {
-  process.stderr.write(`imgseal decoder: ${flags.usage} (usage: decoder-main.js [--decryption-keys-path DIR])\n`);
+if ('help' in flags) {
+  process.stdout.write(HELP);
+} else if ('usage' in flags) {
+  process.stderr.write(`imgseal decoder: ${flags.usage} (usage: imgseal-decoder [--decryption-keys-path DIR]; --help explains)\n`);
   process.exitCode = 2;
 } else {
   runDecoder(flags.dir).then(

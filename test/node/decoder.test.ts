@@ -164,3 +164,15 @@ test('the bundled decoder-main.js (the stream-processor entry): a bad argument i
   }
 });
 
+test('the bundled decoder-main.js: --help and -h explain on stdout and exit 0 without reading stdin', () => {
+  for (const flag of ['--help', '-h']) {
+    // No input given: a decoder that waited for a layer would hang until the timeout.
+    const r = spawnSync(process.execPath, [DECODER_BUNDLE, flag], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr, '');
+    assert.match(r.stdout, /^Usage: imgseal-decoder \[--decryption-keys-path DIR\]/);
+    assert.match(r.stdout, /--decryption-keys-path DIR +the node key directory/);
+    assert.match(r.stdout, /nothing is written/);
+  }
+});
+
