@@ -74,11 +74,11 @@ export async function decodeLayer(opts: DecodeLayerOptions): Promise<DecodeLayer
   }
 
   const steps = decryptTransforms(unwrapped, { compression, what, ciphertext: { digest: layer.digest, size: layer.size }, plaintextSize: layer.size });
-  const spool = new Spool(opts.spoolDir);
+  const spool = new Spool(layer.size, opts.spoolDir);
   try {
-    const size = await spoolThroughSteps(opts.input, steps, spool.fds.write);
+    const size = await spoolThroughSteps(opts.input, steps, spool);
     // Every check has passed: only now does a byte reach the output.
-    await releaseSpool(spool.fds.read, size, opts.output);
+    await releaseSpool(spool, opts.output);
     return { size, mediaType: plainType };
   } catch (err) {
     for (const s of steps) s.destroy();

@@ -1,7 +1,7 @@
 /**
  * The decoder's byte path on plain file descriptors: stdin → the decrypt steps → the
  * spool, then (once every check passed) spool → stdout, with one reused buffer per
- * direction and blocking reads and writes on this thread.
+ * direction and blocking reads and writes on this thread (the spool's layout: spool.ts).
  *
  * Why not streams: the decoder is one process per layer with nothing else to do
  * while a layer flows, and on a node its time is the difference between a plain and
@@ -20,6 +20,7 @@ import type { Readable, Writable } from 'node:stream';
 import { finishSteps, throughSteps, type ChunkStep } from '../../copy/steps/chunk-step.js';
 import { ImgsealError } from '../../errors.js';
 import { noteStreamedBytes } from '../../util/memory-pacer.js';
+import type { Spool } from './spool.js';
 
 /** The largest read (a pipe gives at most its 64 KiB capacity per read; a file all of it). */
 export const DECODER_CHUNK = 1 << 20;
@@ -69,47 +70,28 @@ async function* inputChunks(input: Readable | FdEndpoint<Readable>, buf: Buffer)
   for await (const piece of stream as AsyncIterable<Buffer>) yield piece;
 }
 
-function writeAllSync(fd: number, chunk: Buffer, position: number | null): void {
-  let off = 0;
-  while (off < chunk.length) {
-    off += writeSync(fd, chunk, off, chunk.length - off, position === null ? null : position + off);
-  }
-}
-
 /**
- * Phase 1: the whole input through `steps` into the spool at `spoolFd`; resolves to
- * the bytes spooled once every step's finishChunks passed, rejects on the first failure.
+ * Phase 1: the whole input through `steps` into the spool; resolves to the bytes
+ * spooled once every step's finishChunks passed, rejects on the first failure.
  */
-export async function spoolThroughSteps(input: Readable | FdEndpoint<Readable>, steps: readonly ChunkStep[], spoolFd: number): Promise<number> {
+export async function spoolThroughSteps(input: Readable | FdEndpoint<Readable>, steps: readonly ChunkStep[], spool: Spool): Promise<number> {
   const buf = Buffer.allocUnsafeSlow(DECODER_CHUNK);
-  let spooled = 0;
-  const spool = (c: Buffer): void => {
-    try {
-      writeAllSync(spoolFd, c, spooled);
-    } catch (err) {
-      throw ioError('cannot write the spool file', err);
-    }
-    spooled += c.length;
-  };
+  const append = (c: Buffer): void => spool.append(c);
   for await (const chunk of inputChunks(input, buf)) {
     noteStreamedBytes(chunk.length);
-    spool(await throughSteps(steps, chunk));
+    append(await throughSteps(steps, chunk));
   }
-  await finishSteps(steps, spool);
-  return spooled;
+  await finishSteps(steps, append);
+  return spool.size;
 }
 
-/** Phase 2: `size` spooled bytes to the output, from the start of the spool. */
-export async function releaseSpool(spoolFd: number, size: number, output: Writable | FdEndpoint<Writable>): Promise<void> {
+/** Phase 2: everything spooled to the output, in order (the spool shrinks as it goes). */
+export async function releaseSpool(spool: Spool, output: Writable | FdEndpoint<Writable>): Promise<void> {
+  const size = spool.size;
   const buf = Buffer.allocUnsafeSlow(Math.min(DECODER_CHUNK, Math.max(size, 1)));
   let stream = 'fd' in output ? undefined : output;
   for (let pos = 0; pos < size; ) {
-    let n: number;
-    try {
-      n = readSync(spoolFd, buf, 0, Math.min(buf.length, size - pos), pos);
-    } catch (err) {
-      throw ioError('cannot read the spool file', err);
-    }
+    const n = spool.read(buf, pos);
     if (n === 0) throw new ImgsealError('IO_ERROR', `the spool file ended after ${pos} of ${size} bytes`);
     pos += n;
     noteStreamedBytes(n);
