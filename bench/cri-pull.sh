@@ -34,8 +34,11 @@ cd "$WORK"
 "$PEERS/registry/start-plain.sh" "$REG" >/dev/null
 HOST="$(sed -n 's/^REGISTRY_HOST=//p' "$REG/env" | tr -d "'")"
 # The decoder wrapper records each run's peak RSS (KiB), user and system CPU seconds in rss.log.
+# Like the README's wrapper, it drops NODE_EXTRA_CA_CERTS (containerd passes its own
+# environment on; Node would parse that bundle at every decoder start).
 cat >decoder <<W
 #!/bin/sh
+unset NODE_EXTRA_CA_CERTS
 exec env ${DECODER_ENV:-} /usr/bin/time -a -o "$WORK/rss.log" -f '%M %U %S' node \${DECODER_NODE_FLAGS:-} "${DECODER_MAIN:-$ROOT/dist/decoder/decoder-main.js}" "\$@"
 W
 chmod +x decoder

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DECODER_BUNDLE, REPO_ROOT, runCli } from '../testkit/cli.js';
+import { writeDecoderWrapper } from '../testkit/containerd.js';
 import { buildLayout } from '../testkit/image-builder.js';
 import { readImage } from '../testkit/image-reader.js';
 import { encodePayload, encryptedLayer, fixtureKeyDir, fixtureLayer, runDecoder, sha256 } from './decoder-helpers.js';
@@ -47,6 +48,31 @@ describe('the bundled decoder', () => {
     assert.deepEqual(files.filter((u) => !u.includes('/dist/decoder/')), [], 'only files of the bundle');
     assert.ok(files.length <= 10, `${files.length} bundle files loaded: ${files.join(' ')}`);
   });
+});
+
+// The README's wrapper is what users install and what the containerd tests run
+// (testkit/containerd.ts). containerd passes its environment on, and Node parses a
+// NODE_EXTRA_CA_CERTS bundle at every start (a missing file: a warning on stderr, which
+// containerd would show next to a real error), so the wrapper drops it.
+test("the README's decoder wrapper is the tests' wrapper, and drops NODE_EXTRA_CA_CERTS", async () => {
+  const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+  const block = /wrapper installed as `\/usr\/local\/bin\/imgseal-decoder`:\n\n```sh\n([^`]*)```/.exec(readme)?.[1];
+  assert.ok(block, 'the README shows the wrapper');
+  const dir = join(work, 'wrapper');
+  mkdirSync(dir, { recursive: true });
+  const wrapper = writeDecoderWrapper(dir);
+  const ours = readFileSync(wrapper, 'utf8').replace(`exec ${process.execPath} ${DECODER_BUNDLE}`, 'exec node /opt/imgseal/dist/decoder/decoder-main.js');
+  assert.equal(ours, block);
+  const layer = fixtureLayer('jwe-rsa2048');
+  const keys = keyDir('wrapper-keys', { 'rsa1.pem': 'jwe-rsa2048/keys/rsa1_priv.pem' });
+  const env = { NODE_EXTRA_CA_CERTS: join(work, 'no-such-bundle.pem') };
+  const r = await runDecoder(['--decryption-keys-path', keys], layer.blob, encodePayload(layer.descriptor), env, [wrapper], '/bin/sh');
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stderr, '', 'nothing on stderr: Node did not try to load the bundle');
+  assert.equal(sha256(r.stdout), layer.expected.plaintext_blob_digest);
+  // The check can fail: the bundle run directly with the same environment warns.
+  const direct = await runDecoder(['--decryption-keys-path', keys], layer.blob, encodePayload(layer.descriptor), env, [DECODER_BUNDLE]);
+  assert.match(direct.stderr, /Ignoring extra certs/);
 });
 
 // Layers from 128 MiB hash two of their passes on the worker thread (decoder-main.ts);

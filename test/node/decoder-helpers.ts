@@ -66,12 +66,13 @@ export interface DecoderRun {
 
 /**
  * payload: bytes for fd 3, or 'closed' to start the decoder without an fd 3 at all.
- * entry: what node runs (default `imgseal decoder`; DECODER_BUNDLE for the bundled stream processor).
+ * entry: what node runs (default `imgseal decoder`; DECODER_BUNDLE for the bundled stream processor);
+ * program: what runs `entry` (default this node; /bin/sh for a wrapper script).
  */
-export function runDecoder(args: string[], stdin: Buffer, payload: Buffer | 'closed', env: Record<string, string> = {}, entry: string[] = [CLI_MAIN, 'decoder']): Promise<DecoderRun> {
+export function runDecoder(args: string[], stdin: Buffer, payload: Buffer | 'closed', env: Record<string, string> = {}, entry: string[] = [CLI_MAIN, 'decoder'], program = process.execPath): Promise<DecoderRun> {
   return new Promise((resolve, reject) => {
     const stdio: ('pipe' | 'ignore')[] = payload === 'closed' ? ['pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe', 'pipe'];
-    const child = spawn(process.execPath, [...entry, ...args], { env: { ...process.env, IMGSEAL_DEBUG: '', ...env }, stdio, timeout: 120_000 });
+    const child = spawn(program, [...entry, ...args], { env: { ...process.env, IMGSEAL_DEBUG: '', ...env }, stdio, timeout: 120_000 });
     const out: Buffer[] = [];
     let stderr = '';
     child.stdout?.on('data', (d: Buffer) => out.push(d));

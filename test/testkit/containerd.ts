@@ -32,7 +32,7 @@ function sh(script: string, args: string[], env: Record<string, string>, timeout
 /** The wrapper containerd runs: exactly what the README tells users to install. */
 export function writeDecoderWrapper(dir: string): string {
   const path = join(dir, 'imgseal-decoder');
-  writeFileSync(path, `#!/bin/sh\nexec ${process.execPath} ${DECODER_BUNDLE} "$@"\n`);
+  writeFileSync(path, `#!/bin/sh\nunset NODE_EXTRA_CA_CERTS\nexec ${process.execPath} ${DECODER_BUNDLE} "$@"\n`);
   chmodSync(path, 0o755);
   return path;
 }
