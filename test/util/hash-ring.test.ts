@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { SLOT_BYTES, SLOTS } from '../../src/util/hash-ring.js';
+import { SLOT_BYTES, SLOTS, WAKE_AFTER } from '../../src/util/hash-ring.js';
 import { createStreamHasher, PARALLEL_HASH_THRESHOLD } from '../../src/util/parallel-hash.js';
 
 const LARGE = PARALLEL_HASH_THRESHOLD * 4; // hashed on the worker
@@ -59,6 +59,25 @@ test('a full ring returns a promise; the buffer may be reused at once', { timeou
     assert.equal(await h.digest(), `sha256:${expected.digest('hex')}`);
   } finally {
     h.abandon(); // a no-op after digest(); otherwise the worker would keep the process alive
+  }
+});
+
+// Wake-ups are batched (util/hash-ring.ts): a sleeping worker is woken once WAKE_AFTER
+// slots wait, or at once by a DIGEST. A blob shorter than that, published while the
+// worker sleeps, must still get its digest (without the DIGEST wake-up this hangs).
+test('a blob of fewer slots than WAKE_AFTER, sent to a sleeping worker, is digested', { timeout: 20_000 }, async () => {
+  // An empty blob is NEW then DIGEST: one slot waits when the DIGEST is published.
+  assert.ok(WAKE_AFTER >= 2, 'the test needs the DIGEST to arrive below the wake-up threshold');
+  for (const size of [0, 0, 1000]) {
+    const h = createStreamHasher('sha256', LARGE);
+    // Long enough for the worker to have emptied the ring and gone to sleep.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const part = randomBytes(size);
+    if (size > 0) {
+      const w = h.update(part);
+      if (w) await w;
+    }
+    assert.equal(await h.digest(), reference('sha256', [part]));
   }
 });
 
