@@ -19,6 +19,7 @@ import { readSync, writeSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { finishSteps, throughSteps, type ChunkStep } from '../../copy/steps/chunk-step.js';
 import { ImgsealError } from '../../errors.js';
+import { ioError } from './io-error.js';
 import { noteStreamedBytes } from '../../util/memory-pacer.js';
 import type { Spool } from './spool.js';
 
@@ -35,10 +36,6 @@ export interface FdEndpoint<S> {
 function isAgain(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException).code;
   return code === 'EAGAIN' || code === 'EWOULDBLOCK';
-}
-
-function ioError(what: string, err: unknown): ImgsealError {
-  return new ImgsealError('IO_ERROR', `${what}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
 }
 
 /**

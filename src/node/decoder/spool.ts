@@ -11,22 +11,19 @@
  * ftruncate and give its page-cache pages back while containerd is still unpacking
  * (Node has no fallocate, so no hole can be punched at the front). containerd's
  * writes into the snapshot then reuse those pages: on a VM whose freed pages go back
- * to the host, every fresh page is a trip to the hypervisor, and the CRI pull of a
- * 256 MiB layer took 0.3 s less on average over 6 interleaved pairs (bench/README.md,
- * "The spool gives its pages back"). The node's peak page cache for a layer also
+ * to the host, every fresh page is a trip to the hypervisor, and containerd's apply of
+ * a 256 MiB layer took 0.34 s less on average over 9 interleaved CRI pulls
+ * (bench/README.md, "The spool gives its pages back"). The node's peak page cache for a layer also
  * drops by up to the layer's size.
  */
 import { mkdtempSync, openSync, closeSync, rmSync, unlinkSync, rmdirSync, writeSync, readSync, ftruncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImgsealError } from '../../errors.js';
+import { ioError } from './io-error.js';
 
 /** The unit of the reversed layout and of the give-back in phase 2. */
 export const SPOOL_BLOCK = 1 << 20;
-
-function ioError(what: string, err: unknown): ImgsealError {
-  return new ImgsealError('IO_ERROR', `${what}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
-}
 
 export class Spool {
   /** Read-write, positioned I/O only; closed by close(). */
