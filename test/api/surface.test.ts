@@ -37,6 +37,6 @@ test('every transport is reachable by name', () => {
 test('package.json points at this entry and carries the same version', () => {
   const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8'));
   assert.equal(pkg.main, 'dist/src/index.js');
-  assert.equal(pkg.bin.imgseal, 'dist/src/cli/main.js');
+  assert.equal(pkg.bin.imgseal, 'dist/cli/main.js');
   assert.equal(pkg.version, api.VERSION);
 });

@@ -18,13 +18,19 @@ const BASE = `oci:${join(FIXTURES, 'plain-base/image')}:base`;
 const RSA = join(FIXTURES, 'jwe-rsa2048/keys');
 let runs = 0;
 
-/** Runs the CLI under the tracer; returns the packages (node_modules names) it loaded. */
-async function packagesLoaded(args: string[]): Promise<Set<string>> {
+/** Runs the CLI under the tracer; returns the URLs of the modules it loaded. */
+async function modulesLoaded(args: string[]): Promise<string[]> {
   const trace = join(tmp, `trace-${++runs}`);
   const r = await runCli(args, { env: { NODE_OPTIONS: `--import=${TRACER}`, IMGSEAL_MODULE_TRACE: trace } });
   assert.equal(r.code, 0, r.stderr);
   const urls = readFileSync(trace, 'utf8').split('\n').filter(Boolean);
-  assert.ok(urls.some((u) => u.includes('/dist/src/cli/main.js')), 'the tracer saw the CLI itself');
+  assert.ok(urls.some((u) => u.includes('/dist/cli/main.js')), 'the tracer saw the CLI itself');
+  return urls;
+}
+
+/** The packages (node_modules names) a CLI run loaded. */
+async function packagesLoaded(args: string[]): Promise<Set<string>> {
+  const urls = await modulesLoaded(args);
   const names = urls.map((u) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(u)?.[1]).filter((n) => n !== undefined);
   return new Set(names);
 }
@@ -62,4 +68,15 @@ describe('heavy modules load on first use only', { concurrency: 1 }, () => {
     assert.ok(heavyIn(p7).includes('@peculiar/asn1-cms'), [...p7].join(' '));
     assert.ok(!p7.has('openpgp'));
   });
+});
+
+// scripts/bundle.mjs: the CLI's own code runs from dist/cli (an entry plus the chunks
+// esbuild splits the lazy imports into: ~40 for a copy), not from the ~200 modules of
+// dist/src the same copy loads unbundled, which Node would resolve and compile on every
+// start. Packages still come from node_modules (the checks above need that).
+test('the CLI runs from its bundle: a copy loads no module of dist/src and a fraction as many files', async () => {
+  const urls = await modulesLoaded(['copy', '-q', BASE, `oci:${join(tmp, 'bundled')}:x`]);
+  const ours = [...new Set(urls)].filter((u) => u.startsWith('file:') && !u.includes('/node_modules/') && !u.includes('/dist/test/testkit/'));
+  assert.deepEqual(ours.filter((u) => !u.includes('/dist/cli/')), [], 'only files of the bundle');
+  assert.ok(ours.length >= 2 && ours.length <= 60, `${ours.length} bundle files loaded: ${ours.join(' ')}`);
 });

@@ -1,4 +1,4 @@
-// The bundled stream processor (dist/decoder/decoder-main.js, scripts/bundle-decoder.mjs)
+// The bundled stream processor (dist/decoder/decoder-main.js, scripts/bundle.mjs)
 // is what containerd is told to run, so it must decrypt what `imgseal decoder` does,
 // with every key scheme's code (the lazy chunks must resolve), and must really be one
 // bundle: a JWE layer loads none of dist/src's ~90 modules and no ES module from

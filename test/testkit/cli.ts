@@ -1,11 +1,12 @@
-// Runs the built CLI (dist/src/cli/main.js) as a child process.
+// Runs the built CLI as a child process: the bundle (dist/cli/main.js, scripts/bundle.mjs)
+// that package.json's bin names, so the tests run what users run.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 // dist/test/testkit/ → repo root.
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-export const CLI_MAIN = fileURLToPath(new URL('../../../dist/src/cli/main.js', import.meta.url));
-/** The bundled stream processor (scripts/bundle-decoder.mjs): what containerd is told to run. */
+export const CLI_MAIN = fileURLToPath(new URL('../../../dist/cli/main.js', import.meta.url));
+/** The bundled stream processor (scripts/bundle.mjs): what containerd is told to run. */
 export const DECODER_BUNDLE = fileURLToPath(new URL('../../../dist/decoder/decoder-main.js', import.meta.url));
 export const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/ocicrypt/', import.meta.url));
 
