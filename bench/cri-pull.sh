@@ -81,7 +81,7 @@ sum_cpu() { tail -"$1" rss.log | awk '{ s += $2 + $3 } END { printf "%.2f", s }'
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 
 echo "# load average at start: $(load)"
-echo "# cri-pull.sh at $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?'), dist built $(date -r "$ROOT/dist/src/cli/main.js" -u +%FT%TZ), $(nproc) cores"
+echo "# cri-pull.sh at $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?'), dist built $(date -r "$ROOT/dist/cli/main.js" -u +%FT%TZ), $(nproc) cores"
 push plain "$SIZE_MIB" 0 "$LAYERS"
 push enc "$SIZE_MIB" 1 "$LAYERS"
 l0="$(log_lines)"; tp="$(pull plain)"; ap="$(applied_since "$l0")"

@@ -5,7 +5,7 @@
 # rebuild), so successive builds are measured on the same bytes.
 #   bench/layer-cpu.sh [WORK_DIR]
 # Env: SIZE_MIB (1024), RUNS (3), PROF=1 (also write --cpu-prof profiles into WORK/prof),
-# MAIN (the CLI entry to run, default dist/src/cli/main.js: for A/B runs of two builds
+# MAIN (the CLI entry to run, default dist/cli/main.js: for A/B runs of two builds
 # copied inside the worktree, so that node_modules resolves)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -30,7 +30,7 @@ load() { cut -d' ' -f1 /proc/loadavg; }
 one() { # LABEL OUT ARGS...
   local label="$1" out="$2" l0 line t m u s; shift 2
   rm -rf "$out"; sync; l0="$(load)"
-  if ! line="$(/usr/bin/time -f '%e %M %U %S' "${PERF[@]}" node "${NODE_FLAGS[@]}" "${MAIN:-$ROOT/dist/src/cli/main.js}" "$@" 2>&1 >/dev/null)"; then
+  if ! line="$(/usr/bin/time -f '%e %M %U %S' "${PERF[@]}" node "${NODE_FLAGS[@]}" "${MAIN:-$ROOT/dist/cli/main.js}" "$@" 2>&1 >/dev/null)"; then
     printf 'layer-cpu.sh: %s failed:\n%s\n' "$label" "$line" >&2
     exit 1
   fi

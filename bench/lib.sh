@@ -12,10 +12,12 @@ bench_need() {
   done
 }
 
-# bench_imgseal ROOT: builds dist/ if missing and sets IMGSEAL=(node ROOT/dist/src/cli/main.js).
+# bench_imgseal ROOT: builds dist/ if missing and sets IMGSEAL=(node ROOT/dist/cli/main.js),
+# the bundled CLI that package.json's bin names; IMGSEAL_MAIN names another entry for A/B
+# runs (a copy of another build inside the worktree, so that node_modules resolves).
 bench_imgseal() {
-  [ -f "$1/dist/src/cli/main.js" ] && [ -f "$1/dist/decoder/decoder-main.js" ] || (cd "$1" && npm run build --silent)
-  IMGSEAL=(node "$1/dist/src/cli/main.js")
+  [ -f "$1/dist/cli/main.js" ] && [ -f "$1/dist/decoder/decoder-main.js" ] || (cd "$1" && npm run build --silent)
+  IMGSEAL=(node "${IMGSEAL_MAIN:-$1/dist/cli/main.js}")
 }
 
 # make_layout DIR COUNT BYTES: an OCI layout with COUNT layers, each an uncompressed tar

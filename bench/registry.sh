@@ -15,7 +15,8 @@
 #   bench/registry.sh [WORK_DIR]
 # Env: RUNS (2), BIG_LAYERS (20), BIG_LAYER_MIB (25), TINY_LAYERS (200), TINY_LAYER_KIB (4),
 #      JOBS (imgseal --jobs; empty = its default), TINY_EXTRA_JOBS (16; also times imgseal
-#      with --jobs N on the tiny image, empty = skip), KEEP=1 keeps WORK and the registry log.
+#      with --jobs N on the tiny image, empty = skip), KEEP=1 keeps WORK and the registry log,
+#      IMGSEAL_MAIN (the CLI entry, default the bundle dist/cli/main.js; for A/B runs)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 WORK="${1:-/tmp/imgseal-bench-registry}"
@@ -87,7 +88,7 @@ measure() {
 SK=(skopeo copy -q)
 LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
 echo "# imgseal vs skopeo against distribution $(docker-registry --version 2>/dev/null | awk '{print $3}') (plain HTTP, 127.0.0.1), $(nproc) cores, $(date -u +%FT%TZ)"
-echo "imgseal $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?') (dist built $(date -u -r "$ROOT/dist/src/cli/main.js" +%FT%TZ)), skopeo $(skopeo --version | awk '{print $3}'), node $(node --version), best of $RUNS runs, imgseal --jobs ${JOBS:-default (6)}"
+echo "imgseal $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?') (dist built $(date -u -r "${IMGSEAL[1]}" +%FT%TZ)), skopeo $(skopeo --version | awk '{print $3}'), node $(node --version), best of $RUNS runs, imgseal --jobs ${JOBS:-default (6)}"
 echo "load average before: $LOAD_BEFORE"
 echo
 echo "| image | operation | tool | seconds | MiB/s | peak RSS MiB | requests | tool CPU s | registry CPU s | imgseal / skopeo | target |"

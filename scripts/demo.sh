@@ -18,7 +18,7 @@ cd "$ROOT"
 [ -d node_modules ] || { step "npm ci"; npm ci --no-audit --no-fund >/dev/null; }
 step "building imgseal"
 npm run build --silent
-imgseal() { node "$ROOT/dist/src/cli/main.js" "$@"; }
+imgseal() { node "$ROOT/dist/cli/main.js" "$@"; }
 
 mkdir -p "$WORK" && cd "$WORK"
 echo "working in $WORK"
