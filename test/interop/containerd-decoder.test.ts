@@ -2,7 +2,7 @@
 // `imgseal decoder` as its stream processor: images skopeo encrypted, pushed to the
 // registry peer, pulled through CRI/PullImage as a kubelet does.
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
@@ -11,12 +11,8 @@ import { criPull, snapshotPath, startContainerd, stopContainerd, type Containerd
 import { isCI, startRegistryPeer, stopRegistryPeer, type RegistryPeer } from '../testkit/peers.js';
 import { addAesKey, useSoftHsmToken } from '../testkit/softhsm.js';
 import { requireTool, skopeo } from '../testkit/tools.js';
-import { sha256 } from '../node/decoder-helpers.js';
+import { HELLO, plainLayout, PRIV, PUB, snapshotFiles, tamperedLayout } from './containerd-images.js';
 import { writeSecretVolume } from '../node/keysync-helpers.js';
-
-const PUB = join(FIXTURES, 'jwe-rsa2048/keys/rsa1_pub.pem');
-const PRIV = join(FIXTURES, 'jwe-rsa2048/keys/rsa1_priv.pem');
-const HELLO = 'hello ocicrypt test vector\n';
 
 const work = mkdtempSync(join(tmpdir(), 'imgseal-ctd-'));
 const hsm = useSoftHsmToken();
@@ -46,33 +42,6 @@ function peers(t: TestContext): { reg: RegistryPeer; ctd: ContainerdPeer } | und
   return undefined;
 }
 
-/** Every regular file under the native snapshotter's folders (committed or left over). */
-function snapshotFiles(ctd: ContainerdPeer): string[] {
-  const out: string[] = [];
-  const walk = (d: string): void => {
-    let names: string[];
-    try {
-      names = readdirSync(d);
-    } catch {
-      return;
-    }
-    for (const n of names) {
-      const p = join(d, n);
-      const st = statSync(p, { throwIfNoEntry: false });
-      if (st?.isDirectory()) walk(p);
-      else if (st?.isFile()) out.push(p);
-    }
-  };
-  walk(ctd.nativeSnapshots);
-  return out;
-}
-
-function plainLayout(vector = 'plain-base'): string {
-  const dir = join(work, `plain-${Math.random().toString(36).slice(2)}`);
-  cpSync(join(FIXTURES, vector, 'image'), dir, { recursive: true });
-  return dir;
-}
-
 /** The Secret volume kubelet would mount for Secret `node-keys` (type key). */
 const VOLUME = join(work, 'secret-volume', 'node-keys');
 
@@ -81,35 +50,12 @@ async function keysync(ctd: ContainerdPeer): Promise<void> {
   assert.equal(r.code, 0, r.stderr);
 }
 
-/** skopeo-encrypted copy in an OCI layout with one ciphertext byte flipped and every digest made consistent again. */
-async function tamperedLayout(): Promise<string> {
-  const dir = join(work, 'tampered');
-  await skopeo(['copy', '--encryption-key', `jwe:${PUB}`, `oci:${plainLayout()}:base`, `oci:${dir}:enc`]);
-  const blob = (d: string): string => join(dir, 'blobs', 'sha256', d.slice(7));
-  const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as { manifests: { digest: string; size: number }[] };
-  const mdesc = index.manifests[0] as { digest: string; size: number };
-  const manifest = JSON.parse(readFileSync(blob(mdesc.digest), 'utf8')) as { layers: { digest: string; size: number; mediaType: string }[] };
-  const layer = manifest.layers[0] as { digest: string; size: number; mediaType: string };
-  assert.match(layer.mediaType, /\+encrypted$/);
-  const bytes = readFileSync(blob(layer.digest));
-  bytes[bytes.length - 3] = (bytes[bytes.length - 3] as number) ^ 0x20;
-  layer.digest = sha256(bytes);
-  layer.size = bytes.length;
-  writeFileSync(blob(layer.digest), bytes);
-  const mbytes = Buffer.from(JSON.stringify(manifest));
-  mdesc.digest = sha256(mbytes);
-  mdesc.size = mbytes.length;
-  writeFileSync(blob(mdesc.digest), mbytes);
-  writeFileSync(join(dir, 'index.json'), JSON.stringify(index));
-  return dir;
-}
-
 describe('containerd 1.6 CRI pull with imgseal decoder (node key model)', { concurrency: false }, () => {
   test('without the key: the pull fails with a clear message and nothing of the layer is in any snapshot', async (t) => {
     const p = peers(t);
     if (!p) return;
     const ref = `${p.reg.host}/enc/app:v1`;
-    await skopeo(['copy', '--dest-tls-verify=false', '--encryption-key', `jwe:${PUB}`, `oci:${plainLayout()}:base`, `docker://${ref}`]);
+    await skopeo(['copy', '--dest-tls-verify=false', '--encryption-key', `jwe:${PUB}`, `oci:${plainLayout(work)}:base`, `docker://${ref}`]);
     assert.deepEqual(readdirSync(p.ctd.keysDir), []);
     const r = await criPull(p.ctd, ref);
     assert.equal(r.ok, false);
@@ -128,7 +74,7 @@ describe('containerd 1.6 CRI pull with imgseal decoder (node key model)', { conc
     assert.deepEqual(readdirSync(p.ctd.keysDir), ['keysync_image-key-synchronizer_node-keys_rsa1.pem']);
     assert.equal(statSync(join(p.ctd.keysDir, 'keysync_image-key-synchronizer_node-keys_rsa1.pem')).mode & 0o777, 0o600);
     const ref = `${p.reg.host}/enc/tampered:v1`;
-    await skopeo(['copy', '--dest-tls-verify=false', `oci:${await tamperedLayout()}:enc`, `docker://${ref}`]);
+    await skopeo(['copy', '--dest-tls-verify=false', `oci:${await tamperedLayout(work)}:enc`, `docker://${ref}`]);
     const r = await criPull(p.ctd, ref);
     assert.equal(r.ok, false);
     assert.match(r.error, /HMAC mismatch/);
@@ -155,7 +101,7 @@ describe('containerd 1.6 CRI pull with imgseal decoder (node key model)', { conc
     await keysync(p.ctd);
     assert.deepEqual(readdirSync(p.ctd.keysDir), ['keysync_image-key-synchronizer_node-keys_unrelated.pem']);
     const ref = `${p.reg.host}/enc/two-layer:v1`;
-    await skopeo(['copy', '--dest-tls-verify=false', '--encryption-key', `jwe:${PUB}`, `oci:${plainLayout('plain-two-layer')}:base`, `docker://${ref}`]);
+    await skopeo(['copy', '--dest-tls-verify=false', '--encryption-key', `jwe:${PUB}`, `oci:${plainLayout(work, 'plain-two-layer')}:base`, `docker://${ref}`]);
     const r = await criPull(p.ctd, ref);
     assert.equal(r.ok, false);
     assert.match(r.error, /missing private key needed for decryption/);
@@ -186,7 +132,7 @@ describe('containerd 1.6 CRI pull with imgseal decoder (node key model)', { conc
     assert.equal(statSync(file).mode & 0o777, 0o600);
     assert.deepEqual(readFileSync(file), readFileSync(`${key}.key`));
     const ref = `${p.reg.host}/enc/pkcs11-wrapped:v1`;
-    await skopeo(['copy', '--dest-tls-verify=false', '--encryption-key', `jwe:${key}.pub.pem`, `oci:${plainLayout()}:base`, `docker://${ref}`]);
+    await skopeo(['copy', '--dest-tls-verify=false', '--encryption-key', `jwe:${key}.pub.pem`, `oci:${plainLayout(work)}:base`, `docker://${ref}`]);
     const r = await criPull(p.ctd, ref);
     assert.equal(r.ok, true, r.error);
     const snap = await snapshotPath(p.ctd, ref);

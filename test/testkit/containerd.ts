@@ -1,8 +1,9 @@
 /**
- * Harness for the containerd peer (test/peers/containerd): containerd 1.6 with CRI in
- * the node key model and `imgseal decoder` as its stream processor (through a
- * two-line wrapper script), CRI pulls with cri/cri-pull.sh using the project's own
- * @grpc/grpc-js (no network install), and the committed snapshot of an image.
+ * Harness for the containerd peer (test/peers/containerd): Debian's containerd 1.6, or
+ * the 2.x that fetch-v2.sh unpacks from Debian sid, with CRI in the node key model and
+ * `imgseal decoder` as its stream processor (through a two-line wrapper script), CRI
+ * pulls with cri/cri-pull.sh using the project's own @grpc/grpc-js (no network
+ * install), and the committed snapshot of an image.
  * Starting fails under CI=true; elsewhere the caller skips with the reason.
  */
 import { execFile } from 'node:child_process';
@@ -17,7 +18,23 @@ export interface ContainerdPeer {
   state: string;
   keysDir: string;
   nativeSnapshots: string;
+  /** What the containerd binary reports, e.g. `1.6.20~ds1` or `2.1.9+unknown`. */
+  version: string;
   raw: Record<string, string>;
+}
+
+export interface ContainerdOptions {
+  /** A folder with another containerd and ctr (fetchContainerd2()); default Debian's 1.6 on PATH. */
+  binDir?: string;
+  /** containerd 2.x only: CRI's use_local_image_pull (default true, as the README says). */
+  localPull?: boolean;
+}
+
+/** Debian sid's containerd 2.x, unpacked by fetch-v2.sh (cached); the folder with its binaries. */
+export async function fetchContainerd2(): Promise<string> {
+  const r = await sh(join(peersDir(), 'containerd', 'fetch-v2.sh'), [], {}, 300_000);
+  if (r.code !== 0) throw new Error(`containerd fetch-v2.sh failed: ${r.stderr.split('\n').slice(-10).join('\n')}`);
+  return r.stdout.trim();
 }
 
 function sh(script: string, args: string[], env: Record<string, string>, timeoutMs: number): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -37,13 +54,16 @@ export function writeDecoderWrapper(dir: string): string {
   return path;
 }
 
-export async function startContainerd(plainHttpRegistries: string[]): Promise<ContainerdPeer> {
+export async function startContainerd(plainHttpRegistries: string[], opts: ContainerdOptions = {}): Promise<ContainerdPeer> {
   // Short path: containerd's socket must stay under 100 bytes.
   const state = mkdtempSync(join(tmpdir(), 'ctd-'));
   const wrapperDir = mkdtempSync(join(tmpdir(), 'ctd-bin-'));
   const decoder = writeDecoderWrapper(wrapperDir);
   const dir = join(peersDir(), 'containerd');
-  const r = await sh(join(dir, 'start.sh'), [state], { CRI: '1', DECODER: decoder, CRI_PLAIN_HTTP_REGISTRIES: plainHttpRegistries.join(' ') }, 120_000);
+  const env: Record<string, string> = { CRI: '1', DECODER: decoder, CRI_PLAIN_HTTP_REGISTRIES: plainHttpRegistries.join(' ') };
+  if (opts.binDir) env.CONTAINERD_BIN_DIR = opts.binDir;
+  if (opts.localPull !== undefined) env.CONTAINERD_LOCAL_PULL = opts.localPull ? '1' : '0';
+  const r = await sh(join(dir, 'start.sh'), [state], env, 120_000);
   if (r.code !== 0) {
     await sh(join(dir, 'stop.sh'), [state, '--clean'], {}, 60_000);
     throw new Error(`containerd start.sh failed: ${r.stderr.split('\n').slice(-15).join('\n')}`);
@@ -54,7 +74,7 @@ export async function startContainerd(plainHttpRegistries: string[]): Promise<Co
     if (!v) throw new Error(`containerd peer.json has no ${k}`);
     return v;
   };
-  return { state, keysDir: need('DECODER_KEYS_DIR'), nativeSnapshots: need('CONTAINERD_NATIVE_SNAPSHOTS'), raw };
+  return { state, keysDir: need('DECODER_KEYS_DIR'), nativeSnapshots: need('CONTAINERD_NATIVE_SNAPSHOTS'), version: need('CONTAINERD_VERSION'), raw };
 }
 
 export async function stopContainerd(peer: ContainerdPeer): Promise<void> {

@@ -1,0 +1,65 @@
+// Images and snapshot checks shared by the containerd tests (1.6 and 2.x): skopeo makes
+// the encrypted images, as a user's build would.
+import assert from 'node:assert/strict';
+import { cpSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FIXTURES } from '../testkit/cli.js';
+import type { ContainerdPeer } from '../testkit/containerd.js';
+import { skopeo } from '../testkit/tools.js';
+import { sha256 } from '../node/decoder-helpers.js';
+
+export const PUB = join(FIXTURES, 'jwe-rsa2048/keys/rsa1_pub.pem');
+export const PRIV = join(FIXTURES, 'jwe-rsa2048/keys/rsa1_priv.pem');
+/** The one file of the plain-base fixture's layer. */
+export const HELLO = 'hello ocicrypt test vector\n';
+
+/** Every regular file under the native snapshotter's folders (committed or left over). */
+export function snapshotFiles(ctd: ContainerdPeer): string[] {
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    let names: string[];
+    try {
+      names = readdirSync(d);
+    } catch {
+      return;
+    }
+    for (const n of names) {
+      const p = join(d, n);
+      const st = statSync(p, { throwIfNoEntry: false });
+      if (st?.isDirectory()) walk(p);
+      else if (st?.isFile()) out.push(p);
+    }
+  };
+  walk(ctd.nativeSnapshots);
+  return out;
+}
+
+/** A fresh copy of a plain fixture layout under `work`. */
+export function plainLayout(work: string, vector = 'plain-base'): string {
+  const dir = join(work, `plain-${Math.random().toString(36).slice(2)}`);
+  cpSync(join(FIXTURES, vector, 'image'), dir, { recursive: true });
+  return dir;
+}
+
+/** skopeo-encrypted copy in an OCI layout with one ciphertext byte flipped and every digest made consistent again. */
+export async function tamperedLayout(work: string): Promise<string> {
+  const dir = join(work, `tampered-${Math.random().toString(36).slice(2)}`);
+  await skopeo(['copy', '--encryption-key', `jwe:${PUB}`, `oci:${plainLayout(work)}:base`, `oci:${dir}:enc`]);
+  const blob = (d: string): string => join(dir, 'blobs', 'sha256', d.slice(7));
+  const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as { manifests: { digest: string; size: number }[] };
+  const mdesc = index.manifests[0] as { digest: string; size: number };
+  const manifest = JSON.parse(readFileSync(blob(mdesc.digest), 'utf8')) as { layers: { digest: string; size: number; mediaType: string }[] };
+  const layer = manifest.layers[0] as { digest: string; size: number; mediaType: string };
+  assert.match(layer.mediaType, /\+encrypted$/);
+  const bytes = readFileSync(blob(layer.digest));
+  bytes[bytes.length - 3] = (bytes[bytes.length - 3] as number) ^ 0x20;
+  layer.digest = sha256(bytes);
+  layer.size = bytes.length;
+  writeFileSync(blob(layer.digest), bytes);
+  const mbytes = Buffer.from(JSON.stringify(manifest));
+  mdesc.digest = sha256(mbytes);
+  mdesc.size = mbytes.length;
+  writeFileSync(blob(mdesc.digest), mbytes);
+  writeFileSync(join(dir, 'index.json'), JSON.stringify(index));
+  return dir;
+}
