@@ -5,7 +5,8 @@
 # decoder's peak RSS for each of RSS_SIZES (memory must not grow with the layer).
 #   bench/cri-pull.sh [WORK]     env: SIZE_MIB (256), LAYERS (1: the image's layer count,
 #   SIZE_MIB split evenly; the decoder runs once per layer), RSS_SIZES ("64 1024"; empty: none), KEEP=1,
-#   DECODER_MAIN (default: the bundled dist/decoder/decoder-main.js; another build's, or dist/src/cli/decoder-main.js unbundled, for A/B runs), DECODER_ENV ("VAR=value ..." for the decoder)
+#   DECODER_MAIN (default: the bundled dist/decoder/decoder-main.js; another build's, or dist/src/cli/decoder-main.js unbundled, for A/B runs), DECODER_ENV ("VAR=value ..." for the decoder),
+#   CONTAINERD_BIN_DIR (another containerd, e.g. the 2.x that test/peers/containerd/fetch-v2.sh prints; default Debian's 1.6)
 # Targets (issue 10): encrypted <= 1.3x plain; decoder RSS <= 100 MiB and flat.
 # Each image gets its own random content: equal diff_ids would let containerd skip the
 # unpack (and the decoder) for the second image.
@@ -81,7 +82,7 @@ sum_cpu() { tail -"$1" rss.log | awk '{ s += $2 + $3 } END { printf "%.2f", s }'
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 
 echo "# load average at start: $(load)"
-echo "# cri-pull.sh at $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?'), dist built $(date -r "$ROOT/dist/cli/main.js" -u +%FT%TZ), $(nproc) cores"
+echo "# cri-pull.sh at $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?'), dist built $(date -r "$ROOT/dist/cli/main.js" -u +%FT%TZ), $(nproc) cores, containerd $(sed -n 's/^CONTAINERD_VERSION=//p' "$CTD/env" | tr -d "'")"
 push plain "$SIZE_MIB" 0 "$LAYERS"
 push enc "$SIZE_MIB" 1 "$LAYERS"
 l0="$(log_lines)"; tp="$(pull plain)"; ap="$(applied_since "$l0")"
