@@ -7,12 +7,11 @@
  * Starting fails under CI=true; elsewhere the caller skips with the reason.
  */
 import { execFile } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, type TestContext } from 'node:test';
 import { DECODER_BUNDLE } from './cli.js';
-import { isCI, peersDir, repoRoot } from './peers.js';
+import { peersDir, repoRoot } from './peers.js';
 
 export interface ContainerdPeer {
   state: string;
@@ -105,35 +104,4 @@ export async function criPull(peer: ContainerdPeer, ref: string): Promise<CriPul
 export async function snapshotPath(peer: ContainerdPeer, ref: string): Promise<string | undefined> {
   const r = await sh(join(peersDir(), 'containerd', 'snapshot-path.sh'), [peer.state, ref], { CONTAINERD_NAMESPACE: 'k8s.io' }, 60_000);
   return r.code === 0 ? r.stdout.trim() : undefined;
-}
-
-export interface Handle<P> {
-  get(t: TestContext): P | undefined;
-}
-
-export function useContainerd(registryHosts: () => string[]): Handle<ContainerdPeer> {
-  let peer: ContainerdPeer | undefined;
-  let reason: string | undefined;
-  before(async () => {
-    try {
-      peer = await startContainerd(registryHosts());
-    } catch (err) {
-      reason = `containerd peer did not start: ${(err as Error).message}`;
-      if (isCI()) throw new Error(`${reason} (CI=true: a missing peer is a failure, not a skip)`);
-    }
-  }, { timeout: 180_000 });
-  after(async () => {
-    if (peer) await stopContainerd(peer);
-  }, { timeout: 90_000 });
-  return {
-    get(t: TestContext): ContainerdPeer | undefined {
-      if (peer) return peer;
-      t.skip(reason ?? 'containerd peer not started');
-      return undefined;
-    },
-  };
-}
-
-export function cleanup(dir: string): void {
-  rmSync(dir, { recursive: true, force: true });
 }
