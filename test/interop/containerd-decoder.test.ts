@@ -11,7 +11,7 @@ import { criPull, snapshotPath, startContainerd, stopContainerd, type Containerd
 import { isCI, startRegistryPeer, stopRegistryPeer, type RegistryPeer } from '../testkit/peers.js';
 import { addAesKey, useSoftHsmToken } from '../testkit/softhsm.js';
 import { requireTool, skopeo } from '../testkit/tools.js';
-import { HELLO, plainLayout, PRIV, PUB, snapshotFiles, tamperedLayout } from './containerd-images.js';
+import { HELLO, plainLayout, PRIV, PUB, snapshotFiles, tamperedLayout, zstdLayout } from './containerd-images.js';
 import { writeSecretVolume } from '../node/keysync-helpers.js';
 
 const work = mkdtempSync(join(tmpdir(), 'imgseal-ctd-'));
@@ -91,6 +91,20 @@ describe('containerd 1.6 CRI pull with imgseal decoder (node key model)', { conc
     const snap = await snapshotPath(p.ctd, ref);
     assert.ok(snap, 'committed snapshot');
     assert.equal(readFileSync(join(snap, 'hello.txt'), 'utf8'), HELLO);
+  });
+
+  test('a tar+zstd encrypted layer: containerd gives the zstd processor id no payload, and the decoder says so; no snapshot', async (t) => {
+    const p = peers(t);
+    if (!p) return;
+    // The key is in place (previous tests): what is missing is the payload.
+    const ref = `${p.reg.host}/enc/zstd:v1`;
+    const r0 = await runCli(['copy', '-q', '--dest-tls-verify=false', '--encryption-key', `jwe:${PUB}`, `oci:${await zstdLayout(work)}:z`, `docker://${ref}`]);
+    assert.equal(r0.code, 0, r0.stderr);
+    const r = await criPull(p.ctd, ref);
+    assert.equal(r.ok, false);
+    assert.match(r.error, /imgseal: no unpack payload: file descriptor 3 is not open/);
+    assert.match(r.error, /io\.containerd\.ocicrypt\.decoder\.v1\.tar and io\.containerd\.ocicrypt\.decoder\.v1\.tar\.gzip/);
+    assert.equal(await snapshotPath(p.ctd, ref), undefined);
   });
 
   test('Secret entry deleted → keysync removes the key → the next new encrypted image fails', async (t) => {

@@ -5,6 +5,7 @@ import { cpSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { FIXTURES } from '../testkit/cli.js';
 import type { ContainerdPeer } from '../testkit/containerd.js';
+import { buildLayout } from '../testkit/image-builder.js';
 import { skopeo } from '../testkit/tools.js';
 import { sha256 } from '../node/decoder-helpers.js';
 
@@ -38,6 +39,20 @@ export function snapshotFiles(ctd: ContainerdPeer): string[] {
 export function plainLayout(work: string, vector = 'plain-base'): string {
   const dir = join(work, `plain-${Math.random().toString(36).slice(2)}`);
   cpSync(join(FIXTURES, vector, 'image'), dir, { recursive: true });
+  return dir;
+}
+
+/**
+ * A one-layer image of its own content (so no snapshot of an earlier test can stand in
+ * for its unpack), the layer compressed to zstd by skopeo (tag `z`), as a user's build
+ * may push it.
+ */
+export async function zstdLayout(work: string): Promise<string> {
+  const id = Math.random().toString(36).slice(2);
+  const src = join(work, `zstd-src-${id}`);
+  await buildLayout(src, [{ files: { 'zstd.txt': `zstd layer ${id}\n` }, compression: 'none' }], { ref: 'v1' });
+  const dir = join(work, `zstd-${id}`);
+  await skopeo(['copy', '--dest-compress-format', 'zstd', `oci:${src}:v1`, `oci:${dir}:z`]);
   return dir;
 }
 

@@ -20,7 +20,7 @@ import { criPull, fetchContainerd2, snapshotPath, startContainerd, stopContainer
 import { isCI, startRegistryPeer, stopRegistryPeer, type RegistryPeer } from '../testkit/peers.js';
 import { requireTool, skopeo } from '../testkit/tools.js';
 import { writeSecretVolume } from '../node/keysync-helpers.js';
-import { HELLO, plainLayout, PRIV, PUB, snapshotFiles, tamperedLayout } from './containerd-images.js';
+import { HELLO, plainLayout, PRIV, PUB, snapshotFiles, tamperedLayout, zstdLayout } from './containerd-images.js';
 
 const work = mkdtempSync(join(tmpdir(), 'imgseal-ctd2-'));
 let registry: RegistryPeer | undefined;
@@ -103,6 +103,18 @@ describe('containerd 2.x, use_local_image_pull = true: CRI pulls decrypt through
     const snap = await snapshotPath(p.ctd, ref);
     assert.ok(snap, 'committed snapshot');
     assert.equal(readFileSync(join(snap, 'hello.txt'), 'utf8'), HELLO);
+  });
+
+  test('a tar+zstd encrypted layer: no payload for the zstd processor id on 2.x either, and the decoder says so; no snapshot', async (t) => {
+    const p = peers(t, localPull);
+    if (!p) return;
+    const ref = `${p.reg.host}/v2local/zstd:v1`;
+    const r0 = await runCli(['copy', '-q', '--dest-tls-verify=false', '--encryption-key', `jwe:${PUB}`, `oci:${await zstdLayout(work)}:z`, `docker://${ref}`]);
+    assert.equal(r0.code, 0, r0.stderr);
+    const r = await criPull(p.ctd, ref);
+    assert.equal(r.ok, false);
+    assert.match(r.error, /imgseal: no unpack payload: file descriptor 3 is not open/);
+    assert.equal(await snapshotPath(p.ctd, ref), undefined);
   });
 });
 
