@@ -3,9 +3,9 @@
  * `imgseal decoder` as its own small entry point for containerd's [stream_processors]:
  * the same run as `imgseal decoder`, without loading every other command (containerd
  * starts one decoder per layer, so its start-up time and memory count). Flags:
- * `--decryption-keys-path DIR` (or `--decryption-keys-path=DIR`).
+ * `--decryption-keys-path DIR` and `--returns MEDIATYPE` (or `--flag=value`).
  */
-import { runDecoder } from './commands/decoder.js';
+import { runDecoder, type DecoderFlags } from './commands/decoder.js';
 import { errorLine } from './exit-codes.js';
 import { installMemoryPacer } from '../util/memory-pacer.js';
 
@@ -26,7 +26,8 @@ installMemoryPacer({ keepFreedChunks: true });
 const DECODER_HASH_WORKER_MIN = 128 << 20;
 process.env.IMGSEAL_HASH_WORKER_MIN ??= String(DECODER_HASH_WORKER_MIN);
 
-const HELP = `Usage: imgseal-decoder [--decryption-keys-path DIR]
+const USAGE = 'imgseal-decoder [--decryption-keys-path DIR] [--returns MEDIATYPE]';
+const HELP = `Usage: ${USAGE}
 
 containerd stream processor (the same as \`imgseal decoder\`): reads an encrypted
 layer on stdin and the layer's payload on fd 3, and writes the plaintext to stdout
@@ -36,32 +37,40 @@ On any failure nothing is written, the reason goes to stderr and the exit status
 Options:
   --decryption-keys-path DIR  the node key directory (every key file imgseal reads;
                               files starting with "." are skipped)
+  --returns MEDIATYPE         the processor's \`returns\` when it is not the layer's own
+                              plaintext type: application/vnd.oci.image.layer.v1.tar
+                              for tar+zstd layers, which containerd sends with their
+                              payload only under the io.containerd.ocicrypt.decoder.v1.tar
+                              id; they are decompressed once verified
   -h, --help                  show this help
 `;
 
 /** The flags, or a usage line (no stack trace: containerd shows our stderr to the user). */
-function keysDirFrom(argv: string[]): { dir?: string } | { usage: string } | { help: true } {
-  let dir: string | undefined;
+function parseFlags(argv: string[]): DecoderFlags | { usage: string } | { help: true } {
+  const flags: DecoderFlags = {};
+  const names = { '--decryption-keys-path': 'keysDir', '--returns': 'returns' } as const;
+  const needs = { '--decryption-keys-path': 'a directory', '--returns': 'a media type' } as const;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
     if (a === '-h' || a === '--help') return { help: true };
-    if (a === '--decryption-keys-path') {
-      dir = argv[++i];
-      if (dir === undefined || dir === '') return { usage: 'option --decryption-keys-path needs a directory' };
-    } else if (a.startsWith('--decryption-keys-path=')) dir = a.slice('--decryption-keys-path='.length);
-    else return { usage: `unknown argument ${JSON.stringify(a)}` };
+    const eq = a.indexOf('=');
+    const name = eq > 0 ? a.slice(0, eq) : a;
+    if (!(name in names)) return { usage: `unknown argument ${JSON.stringify(a)}` };
+    const value = eq > 0 ? a.slice(eq + 1) : argv[++i];
+    if (value === undefined || value === '') return { usage: `option ${name} needs ${needs[name as keyof typeof needs]}` };
+    flags[names[name as keyof typeof names]] = value;
   }
-  return dir === undefined ? {} : { dir };
+  return flags;
 }
 
-const flags = keysDirFrom(process.argv.slice(2));
+const flags = parseFlags(process.argv.slice(2));
 if ('help' in flags) {
   process.stdout.write(HELP);
 } else if ('usage' in flags) {
-  process.stderr.write(`imgseal decoder: ${flags.usage} (usage: imgseal-decoder [--decryption-keys-path DIR]; --help explains)\n`);
+  process.stderr.write(`imgseal decoder: ${flags.usage} (usage: ${USAGE}; --help explains)\n`);
   process.exitCode = 2;
 } else {
-  runDecoder(flags.dir).then(
+  runDecoder(flags).then(
     () => {
       process.exitCode = 0;
     },

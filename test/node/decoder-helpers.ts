@@ -90,15 +90,20 @@ export function runDecoder(args: string[], stdin: Buffer, payload: Buffer | 'clo
 }
 
 /**
- * A one-layer image (an uncompressed tar holding a file of `fileBytes` random hex)
+ * A one-layer image (a tar, uncompressed or zstd, holding a file of `fileBytes` random hex)
  * encrypted by `imgseal copy` to the RSA fixture key, in `work`: the encrypted blob's
  * path, its descriptor, the plaintext layer's digest, and a key directory holding the
  * private key.
  */
-export async function encryptedLayer(work: string, fileBytes: number): Promise<{ blobPath: string; descriptor: LayerDescriptor; plainDigest: string; keysDir: string }> {
+export async function encryptedLayer(
+  work: string,
+  fileBytes: number,
+  compression: 'none' | 'zstd' = 'none',
+): Promise<{ blobPath: string; descriptor: LayerDescriptor; plainDigest: string; diffId: string; keysDir: string }> {
   const src = join(work, 'src');
-  const img = await buildLayout(src, [{ files: { 'layer.bin': randomBytes(fileBytes / 2).toString('hex') }, compression: 'none' }], { ref: 't' });
+  const img = await buildLayout(src, [{ files: { 'layer.bin': randomBytes(fileBytes / 2).toString('hex') }, compression }], { ref: 't' });
   const plainDigest = (img.layers[0] as { desc: { digest: string } }).desc.digest;
+  const diffId = (img.layers[0] as { diffId: string }).diffId;
   const enc = join(work, 'enc');
   const c = await runCli(['copy', '--encryption-key', `jwe:${join(FIXTURES, 'jwe-rsa2048/keys/rsa1_pub.pem')}`, `oci:${src}:t`, `oci:${enc}:t`]);
   if (c.code !== 0) throw new Error(`imgseal copy failed: ${c.stderr}`);
@@ -109,5 +114,5 @@ export async function encryptedLayer(work: string, fileBytes: number): Promise<{
   const keysDir = join(work, 'keys');
   mkdirSync(keysDir, { recursive: true });
   writeFileSync(join(keysDir, 'rsa.pem'), readFileSync(join(FIXTURES, 'jwe-rsa2048/keys/rsa1_priv.pem')));
-  return { blobPath: blob(descriptor.digest), descriptor, plainDigest, keysDir };
+  return { blobPath: blob(descriptor.digest), descriptor, plainDigest, diffId, keysDir };
 }

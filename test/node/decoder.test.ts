@@ -154,6 +154,7 @@ test('the bundled decoder-main.js (the stream-processor entry): a bad argument i
   for (const [args, want] of [
     [['--bogus'], /^imgseal decoder: unknown argument "--bogus" \(usage: /],
     [['--decryption-keys-path'], /^imgseal decoder: option --decryption-keys-path needs a directory /],
+    [['--returns'], /^imgseal decoder: option --returns needs a media type /],
   ] as const) {
     const r = spawnSync(process.execPath, [DECODER_BUNDLE, ...args], { input: '', encoding: 'utf8' });
     assert.equal(r.status, 2);
@@ -172,6 +173,7 @@ test('the bundled decoder-main.js: --help and -h explain on stdout and exit 0 wi
     assert.equal(r.stderr, '');
     assert.match(r.stdout, /^Usage: imgseal-decoder \[--decryption-keys-path DIR\]/);
     assert.match(r.stdout, /--decryption-keys-path DIR +the node key directory/);
+    assert.match(r.stdout, /--returns MEDIATYPE +the processor's `returns`/);
     assert.match(r.stdout, /nothing is written/);
   }
 });

@@ -1,5 +1,6 @@
-// Builds small OCI image layouts by hand (node:zlib + tar-stream), so tests do not
-// depend on the code under test to make their inputs.
+// Builds small OCI image layouts by hand (node:zlib + tar-stream; zstd layers with the
+// zstd CLI), so tests do not depend on the code under test to make their inputs.
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,11 +12,19 @@ export const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 export const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json';
 export const LAYER_TAR = 'application/vnd.oci.image.layer.v1.tar';
 export const LAYER_TAR_GZIP = 'application/vnd.oci.image.layer.v1.tar+gzip';
+export const LAYER_TAR_ZSTD = 'application/vnd.oci.image.layer.v1.tar+zstd';
 export const REF_NAME = 'org.opencontainers.image.ref.name';
 
 export interface LayerSpec {
   files: Record<string, string>;
-  compression: 'gzip' | 'none';
+  compression: 'gzip' | 'zstd' | 'none';
+}
+
+/** `zstd -c` of `data` (Debian's zstd, one of the test peers). */
+function zstdCompress(data: Buffer): Buffer {
+  const r = spawnSync('zstd', ['-q', '-c'], { input: data, maxBuffer: 1 << 30 });
+  if (r.error || r.status !== 0) throw new Error(`zstd failed: ${r.error?.message ?? r.stderr.toString()}`);
+  return r.stdout;
 }
 
 export interface Descriptor {
@@ -70,9 +79,10 @@ export async function makeTar(files: Record<string, string>): Promise<Buffer> {
 
 export async function makeLayer(spec: LayerSpec): Promise<BuiltLayer> {
   const tar = await makeTar(spec.files);
-  const blob = spec.compression === 'gzip' ? gzipSync(tar) : tar;
+  const blob = spec.compression === 'gzip' ? gzipSync(tar) : spec.compression === 'zstd' ? zstdCompress(tar) : tar;
+  const mediaType = { gzip: LAYER_TAR_GZIP, zstd: LAYER_TAR_ZSTD, none: LAYER_TAR }[spec.compression];
   return {
-    desc: { mediaType: spec.compression === 'gzip' ? LAYER_TAR_GZIP : LAYER_TAR, digest: sha256(blob), size: blob.length },
+    desc: { mediaType, digest: sha256(blob), size: blob.length },
     blob,
     tar,
     diffId: sha256(tar),

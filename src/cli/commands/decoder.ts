@@ -7,8 +7,12 @@ import type { Command } from 'commander';
 import { loadSchemeConfig } from '../../crypto/wrap/config.js';
 import { decodeLayer, parsePayload, readPayloadFd } from '../../node/decoder/index.js';
 
-interface DecoderFlags {
-  decryptionKeysPath?: string;
+/** The decoder's flags (`imgseal decoder` and the `imgseal-decoder` bundle). */
+export interface DecoderFlags {
+  /** `--decryption-keys-path` */
+  keysDir?: string;
+  /** `--returns` */
+  returns?: string;
 }
 
 /**
@@ -34,11 +38,14 @@ export function registerDecoder(program: Command): void {
     .command('decoder')
     .description('containerd stream processor: decrypt and verify an encrypted layer (stdin, payload on fd 3) to stdout')
     .option('--decryption-keys-path <dir>', 'the node key directory (every key file imgseal reads; files starting with "." are skipped)')
-    .action(async (flags: DecoderFlags) => runDecoder(flags.decryptionKeysPath));
+    .option('--returns <mediatype>', "the processor's returns when it is not the layer's own plaintext type: application/vnd.oci.image.layer.v1.tar for tar+zstd layers registered under the io.containerd.ocicrypt.decoder.v1.tar id (the only way containerd sends them their payload); decompressed once verified")
+    .action(async (flags: { decryptionKeysPath?: string; returns?: string }) =>
+      runDecoder({ ...(flags.decryptionKeysPath ? { keysDir: flags.decryptionKeysPath } : {}), ...(flags.returns ? { returns: flags.returns } : {}) }),
+    );
 }
 
 /** The whole decoder run: payload from fd 3, layer from stdin, plaintext to stdout. */
-export async function runDecoder(keysDir: string | undefined): Promise<void> {
+export async function runDecoder(flags: DecoderFlags): Promise<void> {
   try {
     const payload = parsePayload(readPayloadFd(3));
     // containerd passes its environment on: OCICRYPT_CONFIG (PKCS#11 module policy) and
@@ -56,7 +63,8 @@ export async function runDecoder(keysDir: string | undefined): Promise<void> {
       input: { fd: 0, fallback: () => process.stdin },
       output: { fd: 1, fallback: () => process.stdout },
       payload,
-      ...(keysDir ? { keysDir } : {}),
+      ...(flags.keysDir ? { keysDir: flags.keysDir } : {}),
+      ...(flags.returns ? { returns: flags.returns } : {}),
       ...(process.env.STREAM_PROCESSOR_MEDIATYPE ? { mediaType: process.env.STREAM_PROCESSOR_MEDIATYPE } : {}),
     });
   } catch (err) {

@@ -19,6 +19,7 @@ import { payloadKeys, readKeyDirectory } from './key-dir.js';
 import type { DecoderPayload } from './payload.js';
 import { releaseSpool, spoolThroughSteps, type FdEndpoint } from './fd-pump.js';
 import { Spool } from './spool.js';
+import { outputPlan, zstdToTar } from './to-tar.js';
 
 export interface DecodeLayerOptions {
   /** The layer blob as stored (ciphertext): a stream, or a descriptor read directly (fd-pump.ts). */
@@ -30,6 +31,12 @@ export interface DecodeLayerOptions {
   keysDir?: string;
   /** STREAM_PROCESSOR_MEDIATYPE: the media type containerd matched. */
   mediaType?: string;
+  /**
+   * `--returns`: the media type containerd expects, when it is not the layer's own
+   * plaintext type. Only `application/vnd.oci.image.layer.v1.tar` for a tar+zstd layer
+   * (to-tar.ts: the way to decrypt zstd layers under the `…decoder.v1.tar` id).
+   */
+  returns?: string;
   /** Where the private spool folder is made (default: os.tmpdir()). */
   spoolDir?: string;
   /**
@@ -40,7 +47,7 @@ export interface DecodeLayerOptions {
 }
 
 export interface DecodeLayerResult {
-  /** Plaintext bytes written. */
+  /** Plaintext bytes written (after decompression, with `returns` tar). */
   size: number;
   /** The media type of what was written (the processor's `returns`). */
   mediaType: string;
@@ -57,6 +64,7 @@ export async function decodeLayer(opts: DecodeLayerOptions): Promise<DecodeLayer
   }
   const plainType = decryptedMediaType(layer.mediaType);
   const compression = layerCompression(plainType);
+  const plan = outputPlan(plainType, compression, opts.returns, what);
 
   const ctx = opts.context ?? defaultSchemeContext();
   const dir = opts.keysDir ? await readKeyDirectory(opts.keysDir, ctx) : { keys: [], skipped: [] };
@@ -76,10 +84,10 @@ export async function decodeLayer(opts: DecodeLayerOptions): Promise<DecodeLayer
   const steps = decryptTransforms(unwrapped, { compression, what, ciphertext: { digest: layer.digest, size: layer.size }, plaintextSize: layer.size });
   const spool = new Spool(layer.size, opts.spoolDir);
   try {
-    const size = await spoolThroughSteps(opts.input, steps, spool);
+    await spoolThroughSteps(opts.input, steps, spool);
     // Every check has passed: only now does a byte reach the output.
-    await releaseSpool(spool, opts.output);
-    return { size, mediaType: plainType };
+    const size = await releaseSpool(spool, opts.output, plan.decompress === 'zstd' ? await zstdToTar(what) : undefined);
+    return { size, mediaType: plan.mediaType };
   } catch (err) {
     for (const s of steps) s.destroy();
     throw err;

@@ -22,6 +22,7 @@ import { ImgsealError } from '../../errors.js';
 import { ioError } from './io-error.js';
 import { noteStreamedBytes } from '../../util/memory-pacer.js';
 import type { Spool } from './spool.js';
+import type { PhaseTwoDecoder } from './to-tar.js';
 
 /** The largest read (a pipe gives at most its 64 KiB capacity per read; a file all of it). */
 export const DECODER_CHUNK = 1 << 20;
@@ -82,31 +83,43 @@ export async function spoolThroughSteps(input: Readable | FdEndpoint<Readable>, 
   return spool.size;
 }
 
-/** Phase 2: everything spooled to the output, in order (the spool shrinks as it goes). */
-export async function releaseSpool(spool: Spool, output: Writable | FdEndpoint<Writable>): Promise<void> {
+/**
+ * Phase 2: everything spooled to the output, in order (the spool shrinks as it goes),
+ * through `decoder` when one is given (to-tar.ts); resolves to the bytes written.
+ */
+export async function releaseSpool(spool: Spool, output: Writable | FdEndpoint<Writable>, decoder?: PhaseTwoDecoder): Promise<number> {
   const size = spool.size;
   const buf = Buffer.allocUnsafeSlow(Math.min(DECODER_CHUNK, Math.max(size, 1)));
   let stream = 'fd' in output ? undefined : output;
+  let written = 0;
+  const write = async (piece: Buffer): Promise<void> => {
+    written += piece.length;
+    if (!stream && 'fd' in output) {
+      let off = 0;
+      try {
+        while (off < piece.length) off += writeSync(output.fd, piece, off, piece.length - off, null);
+        return;
+      } catch (err) {
+        if (!isAgain(err)) throw ioError('cannot write the plaintext to stdout', err);
+        stream = output.fallback();
+        piece = piece.subarray(off);
+      }
+    }
+    await writeStream(stream as Writable, piece);
+  };
   for (let pos = 0; pos < size; ) {
     const n = spool.read(buf, pos);
     if (n === 0) throw new ImgsealError('IO_ERROR', `the spool file ended after ${pos} of ${size} bytes`);
     pos += n;
     noteStreamedBytes(n);
-    let chunk = buf.subarray(0, n);
-    if (!stream && 'fd' in output) {
-      let off = 0;
-      try {
-        while (off < n) off += writeSync(output.fd, chunk, off, n - off, null);
-        continue;
-      } catch (err) {
-        if (!isAgain(err)) throw ioError('cannot write the plaintext to stdout', err);
-        stream = output.fallback();
-        chunk = chunk.subarray(off);
-      }
-    }
-    await writeStream(stream as Writable, chunk);
+    const chunk = buf.subarray(0, n);
+    if (!decoder) await write(chunk);
+    else for (const piece of decoder.push(chunk)) await write(piece);
   }
-  if (stream) await new Promise<void>((resolve, reject) => stream.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  if (decoder) for (const piece of decoder.end()) await write(piece);
+  const ending = stream;
+  if (ending) await new Promise<void>((resolve, reject) => ending.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  return written;
 }
 
 /** Writes `chunk` and waits until the stream is done with it (the buffer is reused). */

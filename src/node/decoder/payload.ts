@@ -26,7 +26,8 @@ export const PAYLOAD_HELP =
   'containerd passes it only to a CRI pull with image_decryption key_model = "node" (ctr pull and ' +
   "containerd 2.x's transfer service pass none; on containerd 2.x set use_local_image_pull = true under " +
   "[plugins.\"io.containerd.cri.v1.images\"]), and only to the stream processor ids " +
-  'io.containerd.ocicrypt.decoder.v1.tar and io.containerd.ocicrypt.decoder.v1.tar.gzip';
+  'io.containerd.ocicrypt.decoder.v1.tar and io.containerd.ocicrypt.decoder.v1.tar.gzip (for tar+zstd ' +
+  'layers: accept them under the …v1.tar id and add --returns application/vnd.oci.image.layer.v1.tar)';
 
 function bad(what: string): ImgsealError {
   return new ImgsealError('DECODER_PAYLOAD', `invalid unpack payload on fd 3: ${what}`);
