@@ -45,15 +45,16 @@ export function plainLayout(work: string, vector = 'plain-base'): string {
 /**
  * A one-layer image of its own content (so no snapshot of an earlier test can stand in
  * for its unpack), the layer compressed to zstd by skopeo (tag `z`), as a user's build
- * may push it.
+ * may push it; `text` is what its one file, zstd.txt, holds.
  */
-export async function zstdLayout(work: string): Promise<string> {
+export async function zstdLayout(work: string): Promise<{ dir: string; text: string }> {
   const id = Math.random().toString(36).slice(2);
   const src = join(work, `zstd-src-${id}`);
-  await buildLayout(src, [{ files: { 'zstd.txt': `zstd layer ${id}\n` }, compression: 'none' }], { ref: 'v1' });
+  const text = `zstd layer ${id}\n`;
+  await buildLayout(src, [{ files: { 'zstd.txt': text }, compression: 'none' }], { ref: 'v1' });
   const dir = join(work, `zstd-${id}`);
   await skopeo(['copy', '--dest-compress-format', 'zstd', `oci:${src}:v1`, `oci:${dir}:z`]);
-  return dir;
+  return { dir, text };
 }
 
 /** skopeo-encrypted copy in an OCI layout with one ciphertext byte flipped and every digest made consistent again. */

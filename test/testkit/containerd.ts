@@ -27,6 +27,8 @@ export interface ContainerdOptions {
   binDir?: string;
   /** containerd 2.x only: CRI's use_local_image_pull (default true, as the README says). */
   localPull?: boolean;
+  /** Which stream processor takes tar+zstd+encrypted layers (start.sh CONTAINERD_ZSTD_ID; default `tar`, as the README says). */
+  zstdId?: 'tar' | 'tar.zstd';
 }
 
 /** Debian sid's containerd 2.x, unpacked by fetch-v2.sh (cached); the folder with its binaries. */
@@ -62,6 +64,7 @@ export async function startContainerd(plainHttpRegistries: string[], opts: Conta
   const env: Record<string, string> = { CRI: '1', DECODER: decoder, CRI_PLAIN_HTTP_REGISTRIES: plainHttpRegistries.join(' ') };
   if (opts.binDir) env.CONTAINERD_BIN_DIR = opts.binDir;
   if (opts.localPull !== undefined) env.CONTAINERD_LOCAL_PULL = opts.localPull ? '1' : '0';
+  if (opts.zstdId) env.CONTAINERD_ZSTD_ID = opts.zstdId;
   const r = await sh(join(dir, 'start.sh'), [state], env, 120_000);
   if (r.code !== 0) {
     await sh(join(dir, 'stop.sh'), [state, '--clean'], {}, 60_000);
