@@ -11,7 +11,7 @@ import { criPull, snapshotPath, startContainerd, stopContainerd, type Containerd
 import { isCI, startRegistryPeer, stopRegistryPeer, type RegistryPeer } from '../testkit/peers.js';
 import { addAesKey, useSoftHsmToken } from '../testkit/softhsm.js';
 import { requireTool, skopeo } from '../testkit/tools.js';
-import { HELLO, plainLayout, PRIV, PUB, snapshotFiles, tamperedLayout, zstdLayout } from './containerd-images.js';
+import { expectTamperedRejected, expectUnpacked, HELLO, plainLayout, PRIV, PUB, pushZstdEncrypted, snapshotFiles } from './containerd-images.js';
 import { writeSecretVolume } from '../node/keysync-helpers.js';
 
 const work = mkdtempSync(join(tmpdir(), 'imgseal-ctd-'));
@@ -73,24 +73,13 @@ describe('containerd 1.6 CRI pull with imgseal decoder (node key model)', { conc
     await keysync(p.ctd);
     assert.deepEqual(readdirSync(p.ctd.keysDir), ['keysync_image-key-synchronizer_node-keys_rsa1.pem']);
     assert.equal(statSync(join(p.ctd.keysDir, 'keysync_image-key-synchronizer_node-keys_rsa1.pem')).mode & 0o777, 0o600);
-    const ref = `${p.reg.host}/enc/tampered:v1`;
-    await skopeo(['copy', '--dest-tls-verify=false', `oci:${await tamperedLayout(work)}:enc`, `docker://${ref}`]);
-    const r = await criPull(p.ctd, ref);
-    assert.equal(r.ok, false);
-    assert.match(r.error, /HMAC mismatch/);
-    assert.equal(await snapshotPath(p.ctd, ref), undefined);
-    assert.deepEqual(snapshotFiles(p.ctd), []);
+    await expectTamperedRejected(work, p.ctd, `${p.reg.host}/enc/tampered:v1`);
   });
 
   test('after keysync put the key in place: the file is in the committed snapshot', async (t) => {
     const p = peers(t);
     if (!p) return;
-    const ref = `${p.reg.host}/enc/app:v1`;
-    const r = await criPull(p.ctd, ref);
-    assert.equal(r.ok, true, r.error);
-    const snap = await snapshotPath(p.ctd, ref);
-    assert.ok(snap, 'committed snapshot');
-    assert.equal(readFileSync(join(snap, 'hello.txt'), 'utf8'), HELLO);
+    await expectUnpacked(p.ctd, `${p.reg.host}/enc/app:v1`, 'hello.txt', HELLO);
   });
 
   test('a tar+zstd encrypted layer, accepted under the …v1.tar id with --returns tar (the README\'s setting): the file is in the committed snapshot', async (t) => {
@@ -98,14 +87,7 @@ describe('containerd 1.6 CRI pull with imgseal decoder (node key model)', { conc
     if (!p) return;
     // The key is in place (previous tests).
     const ref = `${p.reg.host}/enc/zstd:v1`;
-    const z = await zstdLayout(work);
-    const r0 = await runCli(['copy', '-q', '--dest-tls-verify=false', '--encryption-key', `jwe:${PUB}`, `oci:${z.dir}:z`, `docker://${ref}`]);
-    assert.equal(r0.code, 0, r0.stderr);
-    const r = await criPull(p.ctd, ref);
-    assert.equal(r.ok, true, r.error);
-    const snap = await snapshotPath(p.ctd, ref);
-    assert.ok(snap, 'committed snapshot');
-    assert.equal(readFileSync(join(snap, 'zstd.txt'), 'utf8'), z.text);
+    await expectUnpacked(p.ctd, ref, 'zstd.txt', await pushZstdEncrypted(work, ref));
   });
 
   test('Secret entry deleted → keysync removes the key → the next new encrypted image fails', async (t) => {
@@ -176,9 +158,7 @@ describe('containerd 1.6 with tar+zstd layers under their own io.containerd.ocic
     if (!p) return;
     assert.ok(own, 'the second containerd started');
     const ref = `${p.reg.host}/enc/zstd-own-id:v1`;
-    const z = await zstdLayout(work);
-    const r0 = await runCli(['copy', '-q', '--dest-tls-verify=false', '--encryption-key', `jwe:${PUB}`, `oci:${z.dir}:z`, `docker://${ref}`]);
-    assert.equal(r0.code, 0, r0.stderr);
+    await pushZstdEncrypted(work, ref);
     const r = await criPull(own, ref);
     assert.equal(r.ok, false);
     assert.match(r.error, /imgseal: no unpack payload: file descriptor 3 is not open/);

@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { cpSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FIXTURES } from '../testkit/cli.js';
-import type { ContainerdPeer } from '../testkit/containerd.js';
+import { FIXTURES, runCli } from '../testkit/cli.js';
+import { criPull, snapshotPath, type ContainerdPeer } from '../testkit/containerd.js';
 import { buildLayout } from '../testkit/image-builder.js';
 import { skopeo } from '../testkit/tools.js';
 import { sha256 } from '../node/decoder-helpers.js';
@@ -78,4 +78,34 @@ export async function tamperedLayout(work: string): Promise<string> {
   writeFileSync(blob(mdesc.digest), mbytes);
   writeFileSync(join(dir, 'index.json'), JSON.stringify(index));
   return dir;
+}
+
+/** imgseal encrypts a fresh zstd image (zstdLayout) to the RSA fixture key and pushes it to `ref`; returns its zstd.txt. */
+export async function pushZstdEncrypted(work: string, ref: string): Promise<string> {
+  const z = await zstdLayout(work);
+  const r = await runCli(['copy', '-q', '--dest-tls-verify=false', '--encryption-key', `jwe:${PUB}`, `oci:${z.dir}:z`, `docker://${ref}`]);
+  assert.equal(r.code, 0, r.stderr);
+  return z.text;
+}
+
+/** The CRI pull of `ref` succeeds and the committed snapshot holds `file` with `text`. */
+export async function expectUnpacked(ctd: ContainerdPeer, ref: string, file: string, text: string): Promise<void> {
+  const r = await criPull(ctd, ref);
+  assert.equal(r.ok, true, r.error);
+  const snap = await snapshotPath(ctd, ref);
+  assert.ok(snap, 'committed snapshot');
+  assert.equal(readFileSync(join(snap, file), 'utf8'), text);
+}
+
+/**
+ * skopeo pushes tamperedLayout() to `ref`; its CRI pull (the key in place) fails on the
+ * HMAC and no file of it is in any snapshot (none may be there before).
+ */
+export async function expectTamperedRejected(work: string, ctd: ContainerdPeer, ref: string): Promise<void> {
+  await skopeo(['copy', '--dest-tls-verify=false', `oci:${await tamperedLayout(work)}:enc`, `docker://${ref}`]);
+  const r = await criPull(ctd, ref);
+  assert.equal(r.ok, false);
+  assert.match(r.error, /HMAC mismatch/);
+  assert.equal(await snapshotPath(ctd, ref), undefined);
+  assert.deepEqual(snapshotFiles(ctd), []);
 }

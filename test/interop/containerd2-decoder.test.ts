@@ -20,7 +20,7 @@ import { criPull, fetchContainerd2, snapshotPath, startContainerd, stopContainer
 import { isCI, startRegistryPeer, stopRegistryPeer, type RegistryPeer } from '../testkit/peers.js';
 import { requireTool, skopeo } from '../testkit/tools.js';
 import { writeSecretVolume } from '../node/keysync-helpers.js';
-import { HELLO, plainLayout, PRIV, PUB, snapshotFiles, tamperedLayout, zstdLayout } from './containerd-images.js';
+import { expectTamperedRejected, expectUnpacked, HELLO, plainLayout, PRIV, PUB, pushZstdEncrypted, snapshotFiles } from './containerd-images.js';
 
 const work = mkdtempSync(join(tmpdir(), 'imgseal-ctd2-'));
 let registry: RegistryPeer | undefined;
@@ -85,38 +85,20 @@ describe('containerd 2.x, use_local_image_pull = true: CRI pulls decrypt through
     const k = await runCli(['keysync', '--once', '--from-dir', volume, '--keys-dir', p.ctd.keysDir, '--namespace', 'image-key-synchronizer']);
     assert.equal(k.code, 0, k.stderr);
     assert.deepEqual(readdirSync(p.ctd.keysDir), ['keysync_image-key-synchronizer_node-keys_rsa1.pem']);
-    const ref = `${p.reg.host}/v2local/tampered:v1`;
-    await skopeo(['copy', '--dest-tls-verify=false', `oci:${await tamperedLayout(work)}:enc`, `docker://${ref}`]);
-    const r = await criPull(p.ctd, ref);
-    assert.equal(r.ok, false);
-    assert.match(r.error, /HMAC mismatch/);
-    assert.equal(await snapshotPath(p.ctd, ref), undefined);
-    assert.deepEqual(snapshotFiles(p.ctd), []);
+    await expectTamperedRejected(work, p.ctd, `${p.reg.host}/v2local/tampered:v1`);
   });
 
   test('with the key in place: the file is in the committed snapshot', async (t) => {
     const p = peers(t, localPull);
     if (!p) return;
-    const ref = `${p.reg.host}/v2local/app:v1`;
-    const r = await criPull(p.ctd, ref);
-    assert.equal(r.ok, true, r.error);
-    const snap = await snapshotPath(p.ctd, ref);
-    assert.ok(snap, 'committed snapshot');
-    assert.equal(readFileSync(join(snap, 'hello.txt'), 'utf8'), HELLO);
+    await expectUnpacked(p.ctd, `${p.reg.host}/v2local/app:v1`, 'hello.txt', HELLO);
   });
 
   test('a tar+zstd encrypted layer, accepted under the …v1.tar id with --returns tar: the file is in the committed snapshot', async (t) => {
     const p = peers(t, localPull);
     if (!p) return;
     const ref = `${p.reg.host}/v2local/zstd:v1`;
-    const z = await zstdLayout(work);
-    const r0 = await runCli(['copy', '-q', '--dest-tls-verify=false', '--encryption-key', `jwe:${PUB}`, `oci:${z.dir}:z`, `docker://${ref}`]);
-    assert.equal(r0.code, 0, r0.stderr);
-    const r = await criPull(p.ctd, ref);
-    assert.equal(r.ok, true, r.error);
-    const snap = await snapshotPath(p.ctd, ref);
-    assert.ok(snap, 'committed snapshot');
-    assert.equal(readFileSync(join(snap, 'zstd.txt'), 'utf8'), z.text);
+    await expectUnpacked(p.ctd, ref, 'zstd.txt', await pushZstdEncrypted(work, ref));
   });
 });
 
